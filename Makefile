@@ -1,0 +1,55 @@
+# Two commands do everything on a fresh machine with Python 3.11:
+#   make report   set up, then run the whole pipeline on the bundled sample (results in outputs/)
+#   make test     set up, then the unit tests, ruff and nbval over every notebook
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+
+.PHONY: setup report test unit nbval lint lab sample golden lock bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+report: setup
+	$(BIN)/python -m analysis report
+
+test: setup unit lint nbval
+
+unit: setup
+	$(BIN)/python -m pytest -q tests
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks notebooks/*.py
+
+nbval: setup
+	$(BIN)/python -m pytest -q -p no:randomly --nbval notebooks --sanitize-with notebooks/sanitize.cfg
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+sample: setup
+	$(BIN)/python -m analysis sample
+
+golden: setup
+	$(BIN)/python -m analysis golden
+
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^analysis' \
+	  | sed '1i # Pinned dependencies (Python 3.11). Regenerate with '"'"'make lock'"'"'; environment.yml follows this file.' > requirements.lock
+	$(BIN)/python -m analysis.envfiles
+
+bench: setup
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf outputs/clean outputs/index outputs/reliability outputs/notebooks outputs/site

@@ -1,0 +1,117 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · Survey overview: the questionnaire and the raw export
+#
+# This notebook shows **what the survey asks** (the codebook in `params/questionnaire.yaml`) and
+# **what a raw export looks like** before any cleaning: how many submissions came from each
+# province and region, and how the answers of each item type were typed. Nothing here changes the
+# data; cleaning is `01_clean_responses`.
+#
+# Parameters (papermill): `raw_path`, the export to describe, and `codebook_path`.
+
+# %% tags=["parameters"]
+raw_path = "../data/sample/survey_export.csv"
+codebook_path = "../params/questionnaire.yaml"
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from analysis import charts, overview
+from analysis.codebook import load_codebook
+from analysis.reading import read_export
+
+pd.set_option("display.max_rows", 80, "display.max_colwidth", 70, "display.width", 160)
+charts.use_thai_font()
+cb = load_codebook(codebook_path)
+raw, info = read_export(raw_path, cb)
+print(f"{cb.instrument.name_en} (version {cb.instrument.version})")
+print(f"{len(cb.pillars)} pillars, {sum(len(p.indicators) for p in cb.pillars)} indicators, {len(cb.items)} items")
+print(f"export: {info.rows} submissions, {info.format}, encoding {info.encoding}")
+
+# %% [markdown]
+# ## The framework: six pillars
+#
+# Each pillar is the weighted mean of its indicators, each indicator the weighted mean of its
+# items, and the agency index the weighted mean of the pillars (weights below, from the codebook).
+
+# %%
+cb.pillars_table()
+
+# %% [markdown]
+# ## Every item
+#
+# `weight_overall` is the item's share of the agency index (pillar x indicator x item weight).
+# Scoring turns each answer into 0-100: yes/no to 0 or 100, multi-select to the share of options
+# chosen, maturity (0-4, Gartner's five stages) and Likert (1-5) linearly, counts and percents
+# linearly between their goalposts, capped.
+
+# %%
+cb.items_table()[["item", "indicator", "type", "score_min", "score_max", "weight_overall", "text_en"]]
+
+# %% [markdown]
+# ## Readiness bands
+#
+# Agencies and provinces are placed in bands by their 0-100 index (cut-offs from the codebook,
+# in the style of the UN E-Government Development Index).
+
+# %%
+cb.bands_table()
+
+# %% [markdown]
+# ## Submissions per region
+#
+# The survey contacts 19 agencies in each of the 76 provinces outside Bangkok (1,444 agencies).
+# Submissions are counted *before* cleaning, so re-submissions, test rows and rows from outside
+# the survey are still in: `submissions_per_agency` sits a little above the 2018 response rate
+# (0.857) because re-submissions are counted twice here.
+
+# %%
+by_province = overview.submissions_by_province(raw)
+by_region = overview.submissions_by_region(by_province)
+by_region
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3.2))
+ax.bar(by_region.index, by_region["submissions"], color=charts.PALETTE[0], label="submissions")
+ax.bar(by_region.index, by_region["agencies_contacted"], fill=False, edgecolor="black", hatch="//",
+       label="agencies contacted")
+ax.set_ylabel("count")
+ax.set_title("Raw submissions and agencies contacted per region (ภาค)")
+ax.legend(frameon=False)
+fig.tight_layout()
+
+# %% [markdown]
+# ## Submissions per province
+#
+# Province text was matched with the cleaning rules (Thai and English names, abbreviations,
+# "จ."/"จังหวัด" prefixes, ISO codes). Rows that match no province in the survey are counted in
+# the last line: Bangkok is outside the survey, and unknown names go to quarantine in cleaning.
+
+# %%
+by_province.sort_values("submissions", ascending=False).head(10)
+
+# %%
+by_province[~by_province["in_survey"]]
+
+# %% [markdown]
+# ## How answers were typed
+#
+# The same answer arrives in many spellings: yes/no as มี/ไม่มี, ใช่/ไม่ใช่, Yes/No or 1/0;
+# Likert answers as digits, Thai digits or labels; multi-select answers as delimited lists.
+# `distinct_texts` is the number of different spellings the cleaning rules must understand.
+
+# %%
+overview.answers_by_type(raw, cb)

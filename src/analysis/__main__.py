@@ -1,0 +1,29 @@
+"""Command line: ``python -m analysis <command>``.
+
+Commands: ``report`` (the whole pipeline), ``sample`` (regenerate the bundled sample export),
+``golden`` (re-execute the committed notebooks from their text twins).
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch to a sub-command's ``main``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {
+        "sample": "analysis.sample",
+        "golden": "analysis.notebooks",
+        "report": "analysis.pipeline",
+    }
+    if not argv or argv[0] not in commands:
+        print(f"usage: python -m analysis {{{','.join(commands)}}} [options]", file=sys.stderr)
+        return 2
+    import importlib
+
+    return int(importlib.import_module(commands[argv[0]]).main(argv[1:]))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,285 @@
+"""Thai-specific normalisation rules, one small function each (thresholds in ``params/cleaning.yaml``).
+
+Text: Unicode NFC, zero-width characters and odd spaces, "เเ" typed for "แ", whitespace.
+Numbers: Thai digits, thousands separators, units and percent signs.
+Dates: Buddhist-Era years (four and two digits), Thai digits, ISO forms.
+Names: province text to ISO 3166-2 codes and agency text to the 19 agency codes, exact first,
+then a fuzzy match only above a stated similarity that clearly beats the runner-up.
+Answers: each item's text to its codebook code, with out-of-range and unrecognised answers
+reported, never clipped or guessed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from pythainlp.util import thai_digit_to_arabic_digit
+from rapidfuzz import fuzz, process
+
+from analysis.codebook import OPTION_DELIMITERS, Codebook, Item
+from analysis.paths import params_dir
+
+
+@cache
+def load_rules(path: str | None = None) -> dict[str, Any]:
+    """The cleaning rules (default ``params/cleaning.yaml``)."""
+    p = Path(path) if path else params_dir() / "cleaning.yaml"
+    return yaml.safe_load(p.read_text(encoding="utf-8"))
+
+
+# --- text -------------------------------------------------------------------------------------
+
+
+def clean_text(value: Any, rules: dict[str, Any] | None = None) -> str:
+    """NFC-normalise, drop zero-width characters, fix "เเ", turn odd spaces to spaces, trim.
+
+    Missing values become ``""``.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    rules = rules or load_rules()
+    s = unicodedata.normalize("NFC", str(value))
+    for ch in rules["text"]["zero_width"]:
+        s = s.replace(ch, "")
+    for ch in rules["text"]["spaces"]:
+        s = s.replace(ch, " ")
+    s = s.replace("เเ", "แ")  # two SARA E typed for SARA AE
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def has_invisible(value: str, rules: dict[str, Any] | None = None) -> bool:
+    """True when ``value`` holds a zero-width character or an odd space that cleaning removes."""
+    rules = rules or load_rules()
+    return any(ch in value for ch in (*rules["text"]["zero_width"], *rules["text"]["spaces"]))
+
+
+# --- numbers and dates --------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"^([+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[+-]?\d+(?:\.\d+)?|[+-]?\.\d+)\s*(%|ร้อยละ)?\s*(\D*)$")
+
+
+def parse_number(text: str) -> float | None:
+    """Parse ``"1,234"``, ``"๔๕"``, ``"45%"``, ``"12 บริการ"`` to a float; ``None`` if not a number."""
+    s = thai_digit_to_arabic_digit(text).strip()
+    s = re.sub(r"^ร้อยละ\s*", "", s)
+    m = _NUMBER.match(s)
+    if not m:
+        return None
+    return float(m.group(1).replace(",", ""))
+
+
+_DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
+                 "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y")
+
+
+def parse_submitted_at(text: str, rules: dict[str, Any] | None = None) -> datetime | None:
+    """Parse a timestamp written in B.E. or Gregorian, with Thai or Arabic digits.
+
+    Four-digit years at or above ``buddhist_year_from`` lose 543; two-digit years are read as
+    Buddhist Era (``61`` is 2561, i.e. 2018). Returns ``None`` when no format fits.
+    """
+    rules = rules or load_rules()
+    s = thai_digit_to_arabic_digit(clean_text(text, rules))
+    if not s:
+        return None
+    m = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{2})(\s.*)?$", s)
+    if m:  # two-digit year
+        yy = int(m.group(3))
+        year = 2500 + yy if rules["dates"]["two_digit_year_era"] == "buddhist" else 2000 + yy
+        s = f"{m.group(1)}/{m.group(2)}/{year}{m.group(4) or ''}"
+    for fmt in _DATE_FORMATS:
+        try:
+            t = datetime.strptime(s, fmt)
+        except ValueError:
+            continue
+        if t.year >= rules["dates"]["buddhist_year_from"]:
+            t = t.replace(year=t.year - 543)
+        return t
+    return None
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+
+def name_key(text: str) -> str:
+    """A matching key: cleaned, lower-case, without spaces, dots, hyphens, "ฯ" or apostrophes."""
+    s = clean_text(text).lower()
+    return re.sub(r"[\s.\-'’ฯ()]", "", s)
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """How a name was matched: ``code`` (or ``None``), ``method`` and similarity ``score``."""
+
+    code: str | None
+    method: str  # exact | fuzzy | unknown | ambiguous | blank
+    score: float
+    candidate: str | None = None
+
+
+class NameMatcher:
+    """Match free text to codes: exact keys first, then a guarded fuzzy match."""
+
+    def __init__(self, keys: dict[str, str], min_similarity: float, margin: float) -> None:
+        self.keys = keys
+        self.min_similarity = min_similarity
+        self.margin = margin
+        self._choices = list(keys)
+
+    def match(self, text: str) -> NameMatch:
+        """Match one text (use :meth:`match_many` for columns)."""
+        key = self.prepare(text)
+        if not key:
+            return NameMatch(None, "blank", 0.0)
+        if key in self.keys:
+            return NameMatch(self.keys[key], "exact", 100.0, key)
+        best = process.extract(key, self._choices, scorer=fuzz.ratio, limit=10)
+        if not best or best[0][1] < self.min_similarity:
+            return NameMatch(None, "unknown", best[0][1] if best else 0.0, best[0][0] if best else None)
+        top_code = self.keys[best[0][0]]
+        rival = next((s for c, s, _ in best[1:] if self.keys[c] != top_code), 0.0)
+        if best[0][1] - rival < self.margin:
+            return NameMatch(None, "ambiguous", best[0][1], best[0][0])
+        return NameMatch(top_code, "fuzzy", best[0][1], best[0][0])
+
+    def prepare(self, text: str) -> str:
+        """The key a text is looked up by."""
+        return name_key(text)
+
+    def match_many(self, texts: pd.Series) -> pd.DataFrame:
+        """Match a column; each distinct text is matched once. Columns: code, method, score, candidate."""
+        uniq = {t: self.match(t) for t in pd.unique(texts)}
+        rows = [uniq[t] for t in texts]
+        return pd.DataFrame(
+            {"code": [r.code for r in rows], "method": [r.method for r in rows],
+             "score": [r.score for r in rows], "candidate": [r.candidate for r in rows]},
+            index=texts.index,
+        )
+
+
+class ProvinceMatcher(NameMatcher):
+    """Province text (Thai or English name, abbreviation, "จ."/"จังหวัด" prefix, ISO code) to ISO code."""
+
+    def __init__(self, provinces: pd.DataFrame, rules: dict[str, Any] | None = None) -> None:
+        rules = rules or load_rules()
+        keys: dict[str, str] = {}
+        for r in provinces.itertuples(index=False):
+            names = [r.name_th, r.name_en, r.abbr_th, r.abbr_en, r.iso_code,
+                     *(v for v in r.name_variants_en.split("|") if v)]
+            for n in names:
+                keys[name_key(n)] = r.iso_code
+        keys[name_key("กรุงเทพ")] = "TH-10"
+        super().__init__(keys, rules["names"]["fuzzy_min_similarity"], rules["names"]["fuzzy_margin"])
+
+    def prepare(self, text: str) -> str:
+        stripped = re.sub(r"^(จังหวัด|จ\.)\s*", "", clean_text(text))
+        return re.sub(r"(province|prov)$", "", name_key(stripped))
+
+
+class AgencyMatcher(NameMatcher):
+    """Agency text (Thai or English name, abbreviation, code; a trailing province name allowed) to code."""
+
+    def __init__(self, agencies: pd.DataFrame, provinces: pd.DataFrame, rules: dict[str, Any] | None = None) -> None:
+        rules = rules or load_rules()
+        keys: dict[str, str] = {}
+        for r in agencies.itertuples(index=False):
+            for n in [r.name_th, r.name_th.removesuffix("จังหวัด"), r.name_en, r.abbr_th, r.code, *r.aliases]:
+                keys[name_key(n)] = r.code
+        # Longest province names first, so "สำนักงานคลังจังหวัดนครราชสีมา" loses "นครราชสีมา" whole.
+        self._province_names = sorted({name_key(n) for n in provinces["name_th"]}, key=len, reverse=True)
+        super().__init__(keys, rules["names"]["fuzzy_min_similarity"], rules["names"]["fuzzy_margin"])
+
+    def prepare(self, text: str) -> str:
+        key = name_key(text).replace("สนง", "สำนักงาน")
+        if key in self.keys:
+            return key
+        for p in self._province_names:
+            if key.endswith(p) and len(key) > len(p):
+                return key[: -len(p)]
+        return key
+
+
+# --- answers ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One parsed answer: the codebook ``code`` (NaN when missing) and its ``status``."""
+
+    code: float
+    status: str  # ok | blank | out_of_range | unrecognised
+
+
+def _lookup(rules: dict[str, Any], key: str) -> set[str]:
+    return {w.lower() for w in rules["answers"][key]}
+
+
+def parse_answer(item: Item, text: str, codebook: Codebook, rules: dict[str, Any] | None = None) -> Answer:
+    """Turn one answer as typed into the item's code; out-of-range answers are missing, not clipped."""
+    rules = rules or load_rules()
+    s = clean_text(text, rules)
+    if not s:
+        return Answer(math.nan, "blank")
+    low = thai_digit_to_arabic_digit(s).lower()
+    if item.type == "yes_no":
+        if low in _lookup(rules, "yes"):
+            return Answer(1.0, "ok")
+        if low in _lookup(rules, "no"):
+            return Answer(0.0, "ok")
+        return Answer(math.nan, "unrecognised")
+    if item.type in ("likert", "maturity"):
+        labels = ({lab.label_th.lower(): lab.value for lab in codebook.likert_labels}
+                  | {lab.label_en.lower(): lab.value for lab in codebook.likert_labels}) if item.type == "likert" else (
+                  {m.name_th.lower(): m.value for m in codebook.maturity_levels}
+                  | {m.name_en.lower(): m.value for m in codebook.maturity_levels})
+        if low in labels:
+            return Answer(float(labels[low]), "ok")
+        x = parse_number(low)
+        if x is None or not float(x).is_integer():
+            return Answer(math.nan, "unrecognised")
+        lo, hi = (1, 5) if item.type == "likert" else (0, 4)
+        return Answer(x, "ok") if lo <= x <= hi else Answer(math.nan, "out_of_range")
+    if item.type == "multi_select":
+        if low in _lookup(rules, "none_selected"):
+            return Answer(0.0, "ok")
+        opts = {}
+        for o in item.options or []:
+            for n in (o.code, o.label_th, o.label_en):
+                opts[clean_text(n, rules).lower()] = o.code
+        parts = [p.strip() for p in re.split(f"[{re.escape(OPTION_DELIMITERS)}]", low) if p.strip()]
+        chosen = {opts.get(p) for p in parts}
+        if None in chosen or not chosen:
+            return Answer(math.nan, "unrecognised")
+        return Answer(float(len(chosen)), "ok")
+    x = parse_number(low)
+    if x is None:
+        return Answer(math.nan, "unrecognised")
+    if x < 0 or (item.type == "percent" and x > 100):
+        return Answer(math.nan, "out_of_range")
+    return Answer(x, "ok")
+
+
+def parse_answers(raw: pd.DataFrame, codebook: Codebook, rules: dict[str, Any] | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse every item column of ``raw``.
+
+    Returns ``(codes, status)``: two frames indexed like ``raw`` with one column per item. Each
+    distinct text of a column is parsed once, so the cost grows with rows only through a lookup.
+    """
+    rules = rules or load_rules()
+    codes, status = {}, {}
+    for it in codebook.items:
+        col = raw[it.id].fillna("").astype(str)
+        parsed = {t: parse_answer(it, t, codebook, rules) for t in pd.unique(col)}
+        codes[it.id] = col.map(lambda t, p=parsed: p[t].code).astype(float)
+        status[it.id] = col.map(lambda t, p=parsed: p[t].status)
+    return pd.DataFrame(codes, index=raw.index), pd.DataFrame(status, index=raw.index)

@@ -1,0 +1,46 @@
+"""Where the project's inputs and outputs live.
+
+Paths resolve against the project root (the folder holding ``pyproject.toml``), so notebooks
+run from ``notebooks/`` and scripts run from the root find the same files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """Return the project root: ``$DGR_PROJECT_ROOT`` if set, else the nearest parent with ``params/``."""
+    env = os.environ.get("DGR_PROJECT_ROOT")
+    if env:
+        return Path(env).resolve()
+    for base in (Path.cwd(), Path(__file__).resolve()):
+        for parent in (base, *base.parents):
+            if (parent / "params" / "questionnaire.yaml").is_file() and (parent / "pyproject.toml").is_file():
+                return parent
+    raise FileNotFoundError(
+        "cannot find the project root (a folder with params/questionnaire.yaml); "
+        "set DGR_PROJECT_ROOT"
+    )
+
+
+def params_dir() -> Path:
+    """The folder of configuration files (codebook, reference data, thresholds)."""
+    return project_root() / "params"
+
+
+def outputs_dir() -> Path:
+    """The folder of generated results."""
+    return project_root() / "outputs"
+
+
+def sample_dir() -> Path:
+    """The folder of the bundled sample export."""
+    return project_root() / "data" / "sample"
+
+
+def resolve(path: str | os.PathLike[str]) -> Path:
+    """Resolve a path given relative to the project root (absolute paths pass through)."""
+    p = Path(path)
+    return p if p.is_absolute() else project_root() / p
