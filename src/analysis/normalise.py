@@ -231,9 +231,9 @@ def parse_answer(item: Item, text: str, codebook: Codebook, rules: dict[str, Any
         return Answer(math.nan, "blank")
     low = thai_digit_to_arabic_digit(s).lower()
     if item.type == "yes_no":
-        if low in _lookup(rules, "yes"):
+        if low in _lookup(rules, "yes_words"):
             return Answer(1.0, "ok")
-        if low in _lookup(rules, "no"):
+        if low in _lookup(rules, "no_words"):
             return Answer(0.0, "ok")
         return Answer(math.nan, "unrecognised")
     if item.type in ("likert", "maturity"):

@@ -26,4 +26,5 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m analysis report", description=main.__doc__)
     ap.parse_args(argv)
     run_notebook_step("00_survey_overview")
+    run_notebook_step("01_clean_responses")
     return 0

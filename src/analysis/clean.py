@@ -1,0 +1,354 @@
+"""From raw export rows to validated responses, with quarantine and every row accounted for.
+
+Steps (each rule's threshold in ``params/cleaning.yaml``):
+
+1. normalise the text of every cell (:mod:`analysis.normalise`);
+2. match province and agency text to codes, parse the submission time and every answer;
+3. flag rows that cannot be used: test submissions, Bangkok (outside the survey), unknown,
+   ambiguous or blank province or agency, too few items answered, straight-lining;
+4. keep one response per (province, agency): the latest complete submission wins and the others
+   are listed as superseded, with the id that replaced them;
+5. remove personal data, keeping a keyed-hash respondent key that links re-submissions;
+6. check the clean table against a pandera schema derived from the codebook.
+
+Every raw row ends in exactly one of clean, quarantined or superseded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis.codebook import Codebook, load_codebook
+from analysis.normalise import (
+    AgencyMatcher,
+    ProvinceMatcher,
+    clean_text,
+    has_invisible,
+    load_rules,
+    parse_answers,
+    parse_submitted_at,
+)
+from analysis.reading import read_exports
+from analysis.reference import load_agencies, load_provinces
+from analysis.safeio import write_json, write_table
+from analysis.scoring import score_items
+
+PERSONAL = ["respondent_name", "respondent_position", "respondent_phone", "respondent_email"]
+#: Key for the pseudonymous respondent key. The default is only for the synthetic sample:
+#: set DGR_PSEUDONYM_KEY (a secret) for real data so keys cannot be recomputed from names.
+DEFAULT_KEY = "dgr-sample-only-not-secret"
+
+#: Quarantine reasons, in the order a row's primary reason is chosen.
+REASONS = {
+    "test_submission": "a test submission (respondent or comment says test/ทดสอบ)",
+    "outside_survey": "province outside the survey (Bangkok)",
+    "province_blank": "province left blank",
+    "province_unknown": "province text matches no province",
+    "province_ambiguous": "province text is close to more than one province",
+    "agency_blank": "agency left blank",
+    "agency_unknown": "agency text matches none of the 19 agency types",
+    "agency_ambiguous": "agency text is close to more than one agency type",
+    "too_few_items": "fewer items answered than the minimum share",
+    "straight_lining": "the same answer to every likert and maturity item",
+    "duplicate_submission_id": "submission id already used by an earlier row",
+}
+
+
+class CleaningError(ValueError):
+    """The clean table fails its schema; the message lists row and column of each failure."""
+
+
+@dataclass
+class CleanResult:
+    """Everything cleaning produced. ``clean`` holds no personal data."""
+
+    clean: pd.DataFrame
+    quarantine: pd.DataFrame
+    superseded: pd.DataFrame
+    answer_flags: pd.DataFrame
+    log: dict[str, Any] = field(default_factory=dict)
+
+
+def pseudonym(values: pd.Series, key: str | None = None) -> pd.Series:
+    """Keyed hash (HMAC-SHA256, 16 hex digits) of already-normalised identity strings."""
+    secret = (key or os.environ.get("DGR_PSEUDONYM_KEY") or DEFAULT_KEY).encode()
+    return values.map(lambda v: hmac.new(secret, v.encode("utf-8"), hashlib.sha256).hexdigest()[:16])
+
+
+def _identity(df: pd.DataFrame) -> pd.Series:
+    name = df["respondent_name"].map(lambda s: re.sub(r"\s+", " ", clean_text(s)).lower())
+    phone = df["respondent_phone"].map(lambda s: re.sub(r"\D", "", clean_text(s))[-9:])
+    return name + "|" + phone
+
+
+def _straight_lining(scores: pd.DataFrame, codebook: Codebook, min_items: int) -> pd.Series:
+    ordinal = [it.id for it in codebook.items if it.type in ("likert", "maturity")]
+    s = scores[ordinal]
+    answered = s.notna().sum(axis=1)
+    spread = s.max(axis=1) - s.min(axis=1)
+    return (answered >= min_items) & (spread == 0)
+
+
+def _text_fixes(raw: pd.DataFrame, rules: dict[str, Any]) -> dict[str, dict[str, int]]:
+    cols = ["province", "agency", "comments", "submitted_at"]
+    out: dict[str, dict[str, int]] = {"zero_width_or_odd_space": {}, "sara_e_fixed": {}, "thai_digits": {}}
+    for c in cols:
+        col = raw[c].fillna("").astype(str)
+        out["zero_width_or_odd_space"][c] = int(col.map(lambda s: has_invisible(s, rules)).sum())
+        out["sara_e_fixed"][c] = int(col.str.contains("เเ", regex=False).sum())
+        out["thai_digits"][c] = int(col.str.contains("[๐-๙]", regex=True).sum())
+    return out
+
+
+def clean_responses(raw: pd.DataFrame, codebook: Codebook, *, encodings: list[str] | None = None,
+                    rules: dict[str, Any] | None = None, key: str | None = None) -> CleanResult:
+    """Clean raw rows (as read by :func:`analysis.reading.read_exports`).
+
+    Returns the clean responses (one per province and agency, answer codes per item), the
+    quarantined rows with reasons, the superseded rows with the id that replaced them, the
+    answer-level flags (out of range, unrecognised) and a cleaning log with the accounting.
+    """
+    rules = rules or load_rules()
+    provinces = load_provinces()
+    agencies = load_agencies()
+    df = raw.copy()
+    n_raw = len(df)
+    meta = pd.DataFrame(index=df.index)
+    meta["source_file"] = df["source_file"]
+    meta["source_row"] = df["source_row"]
+    meta["submission_id"] = df["submission_id"].map(clean_text)
+    ts = df["submitted_at"].map(lambda s: parse_submitted_at(s, rules))
+    meta["submitted_at"] = pd.to_datetime(ts)
+    pm = ProvinceMatcher(provinces, rules).match_many(df["province"].fillna("").astype(str))
+    am = AgencyMatcher(agencies, provinces, rules).match_many(df["agency"].fillna("").astype(str))
+    meta["province_text"] = df["province"].map(clean_text)
+    meta["agency_text"] = df["agency"].map(clean_text)
+    meta["province"] = pm["code"]
+    meta["province_match"] = pm["method"]
+    meta["agency"] = am["code"]
+    meta["agency_match"] = am["method"]
+    meta["comments"] = df.get("comments", pd.Series("", index=df.index)).map(clean_text)
+    meta["respondent_key"] = pseudonym(_identity(df), key)
+
+    codes, status = parse_answers(df, codebook, rules)
+    scores = score_items(codes, codebook)
+    n_items = len(codebook.items)
+    meta["n_answered"] = codes.notna().sum(axis=1)
+    meta["answered_share"] = (meta["n_answered"] / n_items).round(4)
+    meta["n_out_of_range"] = (status == "out_of_range").sum(axis=1)
+    meta["n_unrecognised"] = (status == "unrecognised").sum(axis=1)
+
+    q = rules["quality"]
+    in_survey = set(provinces.loc[provinces["in_survey"], "iso_code"])
+    test_re = re.compile("|".join(q["test_patterns"]), re.IGNORECASE)
+    reasons = pd.DataFrame(False, index=df.index, columns=list(REASONS))
+    reasons["test_submission"] = (df["respondent_name"].map(clean_text) + " " + meta["comments"]).map(
+        lambda s: bool(test_re.search(s)))
+    reasons["outside_survey"] = meta["province"].notna() & ~meta["province"].isin(in_survey)
+    for what, m in (("province", pm), ("agency", am)):
+        for method in ("blank", "unknown", "ambiguous"):
+            reasons[f"{what}_{method}"] = m["method"] == method
+    reasons["too_few_items"] = meta["answered_share"] < q["min_answered_share"]
+    reasons["straight_lining"] = _straight_lining(scores, codebook, q["straight_lining_min_items"])
+    reasons["duplicate_submission_id"] = meta["submission_id"].duplicated(keep="first")
+
+    # De-duplicate among rows whose identity is usable: the latest complete submission wins.
+    identity_bad = reasons.drop(columns=["too_few_items", "straight_lining"]).any(axis=1)
+    complete = ~(reasons["too_few_items"] | reasons["straight_lining"])
+    status_row = pd.Series("quarantined", index=df.index)
+    superseded_by = pd.Series(pd.NA, index=df.index, dtype=object)
+    order = meta.assign(_complete=complete, _pos=np.arange(n_raw))[~identity_bad]
+    order = order.sort_values(["province", "agency", "_complete", "submitted_at", "_pos"], na_position="first")
+    for _, grp in order.groupby(["province", "agency"], sort=False):
+        if not grp["_complete"].any():
+            continue
+        winner = grp.index[-1]
+        status_row[winner] = "clean"
+        for other in grp.index[:-1]:
+            status_row[other] = "superseded"
+            superseded_by[other] = meta.at[winner, "submission_id"]
+
+    reason_list = reasons.apply(lambda r: [k for k in REASONS if r[k]], axis=1)
+    meta["reasons"] = reason_list.map(";".join)
+    meta["primary_reason"] = reason_list.map(lambda r: r[0] if r else "")
+
+    keep_cols = ["submission_id", "submitted_at", "province", "agency", "respondent_key", "source_file",
+                 "source_row", "province_match", "n_answered", "answered_share", "n_out_of_range",
+                 "n_unrecognised"]
+    region = provinces.set_index("iso_code")["region"]
+    clean = pd.concat([meta.loc[status_row == "clean", keep_cols], codes.loc[status_row == "clean"],
+                       meta.loc[status_row == "clean", ["comments"]]], axis=1)
+    clean.insert(3, "region", clean["province"].map(region))
+    clean = clean.sort_values(["province", "agency"]).reset_index(drop=True)
+    validate_clean(clean, codebook)
+
+    q_cols = ["submission_id", "source_file", "source_row", "submitted_at", "province_text", "agency_text",
+              "province", "agency", "primary_reason", "reasons", "n_answered", "answered_share"]
+    quarantine = meta.loc[status_row == "quarantined", q_cols].reset_index(drop=True)
+    superseded = meta.loc[status_row == "superseded", ["submission_id", "source_file", "source_row",
+                                                       "submitted_at", "province", "agency", "n_answered",
+                                                       "answered_share", "respondent_key"]].copy()
+    superseded["superseded_by"] = superseded_by[status_row == "superseded"]
+    superseded = superseded.reset_index(drop=True)
+
+    flags = status.where(status.isin(["out_of_range", "unrecognised"])).stack()
+    answer_flags = pd.DataFrame({
+        "submission_id": meta.loc[flags.index.get_level_values(0), "submission_id"].to_numpy(),
+        "source_row": meta.loc[flags.index.get_level_values(0), "source_row"].to_numpy(),
+        "item": flags.index.get_level_values(1),
+        "answer": [clean_text(df.at[i, c]) for i, c in flags.index],
+        "flag": flags.to_numpy(),
+        "row_status": status_row[flags.index.get_level_values(0)].to_numpy(),
+    })
+
+    log = _log(n_raw, clean, quarantine, superseded, answer_flags, status, status_row, meta, reasons, raw,
+               rules, encodings or [])
+    return CleanResult(clean=clean, quarantine=quarantine, superseded=superseded, answer_flags=answer_flags, log=log)
+
+
+def _log(n_raw, clean, quarantine, superseded, answer_flags, status, status_row, meta, reasons, raw, rules,
+         encodings) -> dict[str, Any]:
+    assert n_raw == len(clean) + len(quarantine) + len(superseded), "accounting: a raw row was lost"
+    per_province = (pd.DataFrame({"province": meta["province"].fillna("(unmatched)"), "status": status_row})
+                    .value_counts().unstack(fill_value=0))
+    for col in ("clean", "quarantined", "superseded"):
+        if col not in per_province:
+            per_province[col] = 0
+    per_province["raw"] = per_province[["clean", "quarantined", "superseded"]].sum(axis=1)
+    in_clean = status_row == "clean"
+    return {
+        "raw_rows": int(n_raw),
+        "clean_rows": int(len(clean)),
+        "quarantined_rows": int(len(quarantine)),
+        "superseded_rows": int(len(superseded)),
+        "encodings": sorted(set(encodings)),
+        "quarantine_reasons": {k: int(v) for k, v in quarantine["primary_reason"].value_counts().sort_index().items()},
+        "rules": {
+            "flagged_rows_by_reason": {k: int(reasons[k].sum()) for k in REASONS},
+            "province_match": {k: int(v) for k, v in meta["province_match"].value_counts().sort_index().items()},
+            "agency_match": {k: int(v) for k, v in meta["agency_match"].value_counts().sort_index().items()},
+            "province_fuzzy_matches": [
+                {"submission_id": r.submission_id, "text": r.province_text, "province": r.province}
+                for r in meta[meta["province_match"] == "fuzzy"].itertuples()
+            ],
+            "dates_unparsed": int(meta["submitted_at"].isna().sum()),
+            "dates_buddhist_era": int(raw["submitted_at"].map(
+                lambda s: bool(re.search(r"(25\d\d|๒๕[๐-๙][๐-๙])|/\d\d\s|/[๐-๙]{2}\s", str(s)))).sum()),
+            "answers_out_of_range": int((status == "out_of_range").to_numpy().sum()),
+            "answers_out_of_range_in_clean_rows": int((status[in_clean] == "out_of_range").to_numpy().sum()),
+            "answers_unrecognised": int((status == "unrecognised").to_numpy().sum()),
+            "answers_blank_in_clean_rows": int((status[in_clean] == "blank").to_numpy().sum()),
+            "superseded_resubmissions": int(len(superseded)),
+            **_text_fixes(raw, rules),
+        },
+        "per_province": {
+            p: {k: int(per_province.at[p, k]) for k in ("raw", "clean", "quarantined", "superseded")}
+            for p in sorted(per_province.index)
+        },
+    }
+
+
+def clean_schema(codebook: Codebook) -> pa.DataFrameSchema:
+    """A pandera schema for the clean table, derived from the codebook."""
+    provinces = load_provinces(in_survey_only=True)
+    agencies = load_agencies()
+    cols: dict[str, pa.Column] = {
+        "submission_id": pa.Column(str, unique=True),
+        "submitted_at": pa.Column("datetime64[ns]", nullable=True),
+        "province": pa.Column(str, pa.Check.isin(provinces["iso_code"].tolist())),
+        "region": pa.Column(str, pa.Check.isin(sorted(provinces["region"].unique()))),
+        "agency": pa.Column(str, pa.Check.isin(agencies["code"].tolist())),
+        "respondent_key": pa.Column(str, pa.Check.str_matches(r"^[0-9a-f]{16}$")),
+    }
+    for it in codebook.items:
+        if it.type == "yes_no":
+            check = pa.Check.isin([0.0, 1.0])
+        elif it.type in ("count", "percent"):
+            check = pa.Check.in_range(0, 100 if it.type == "percent" else np.inf)
+        else:
+            lo, hi = it.score_range
+            check = pa.Check.in_range(lo, hi)
+        cols[it.id] = pa.Column(float, check, nullable=True)
+    return pa.DataFrameSchema(cols, unique=["province", "agency"], strict=False, coerce=False)
+
+
+def validate_clean(clean: pd.DataFrame, codebook: Codebook) -> None:
+    """Check the clean table; raise :class:`CleaningError` listing each failing row and column."""
+    try:
+        clean_schema(codebook).validate(clean, lazy=True)
+    except pa.errors.SchemaErrors as e:
+        fc = e.failure_cases
+        lines = [f"  row {r.index}, column '{r.column}': {r.check} (value {r.failure_case!r})" for r in fc.head(20).itertuples()]
+        raise CleaningError("clean table fails its schema:\n" + "\n".join(lines)) from None
+
+
+def response_rates(clean: pd.DataFrame, per_province: int = 19) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Responding agencies of ``per_province`` by province and by region."""
+    provinces = load_provinces(in_survey_only=True)
+    n = clean.groupby("province").size()
+    prov = provinces[["iso_code", "name_th", "name_en", "region", "region_th", "region_en"]].copy()
+    prov["responded"] = prov["iso_code"].map(n).fillna(0).astype(int)
+    prov["contacted"] = per_province
+    prov["response_rate"] = (prov["responded"] / per_province).round(4)
+    reg = prov.groupby(["region", "region_th", "region_en"], as_index=False)[["responded", "contacted"]].sum()
+    reg["provinces"] = reg["region"].map(prov["region"].value_counts())
+    reg["response_rate"] = (reg["responded"] / reg["contacted"]).round(4)
+    total = pd.DataFrame([{"region": "all", "region_th": "ทั้งประเทศ", "region_en": "All provinces",
+                           "responded": int(prov["responded"].sum()), "contacted": int(prov["contacted"].sum()),
+                           "provinces": len(prov)}])
+    total["response_rate"] = (total["responded"] / total["contacted"]).round(4)
+    return prov, pd.concat([reg, total], ignore_index=True)
+
+
+def write_clean_outputs(result: CleanResult, out_dir: str | Path) -> Path:
+    """Write every cleaning output into ``out_dir``, all or nothing.
+
+    Files go to a staging folder beside ``out_dir`` that replaces it only when complete:
+    ``clean_responses`` (Parquet + CSV), ``quarantine``, ``superseded``, ``answer_flags``,
+    ``response_rates_province``, ``response_rates_region`` (CSV + Parquet) and ``cleaning_log.json``.
+    """
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        write_table(result.clean, stage / "clean_responses")
+        write_table(result.quarantine, stage / "quarantine")
+        write_table(result.superseded, stage / "superseded")
+        write_table(result.answer_flags, stage / "answer_flags")
+        by_province, by_region = response_rates(result.clean)
+        write_table(by_province, stage / "response_rates_province")
+        write_table(by_region, stage / "response_rates_region")
+        write_json(result.log, stage / "cleaning_log.json")
+        old = out.with_name(f".{out.name}.old")
+        if out.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            out.rename(old)
+        stage.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return out
+
+
+def run_cleaning(raw_paths: list[str | Path], out_dir: str | Path, codebook: Codebook | None = None,
+                 key: str | None = None) -> CleanResult:
+    """Read every export, clean, and write the outputs. A bad file raises before anything is written."""
+    cb = codebook or load_codebook()
+    raw, infos = read_exports(list(raw_paths), cb)
+    result = clean_responses(raw, cb, encodings=[i.encoding for i in infos], key=key)
+    result.log["files"] = [{"file": Path(i.path).name, "format": i.format, "encoding": i.encoding, "rows": i.rows,
+                            "sheet": i.sheet} for i in infos]
+    write_clean_outputs(result, out_dir)
+    return result
