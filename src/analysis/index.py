@@ -1,0 +1,237 @@
+"""Readiness scores: items -> indicators -> pillars -> agency index -> province, with bands.
+
+One step of the OECD/JRC handbook per function (normalise, impute, weight, aggregate), the
+modelling choices read from ``params/index.yaml`` (:class:`Choices`) so that changing a choice
+changes the scores without code changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from analysis.codebook import Codebook
+from analysis.paths import params_dir
+from analysis.reference import load_provinces
+from analysis.scoring import score_items
+
+NORMALISATIONS = ("goalposts", "minmax", "zscore")
+AGGREGATIONS = ("arithmetic", "geometric")
+WEIGHTINGS = ("codebook", "equal", "pca")
+MISSING = ("skip", "impute_type_mean")
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The modelling choices of the index (see ``params/index.yaml``)."""
+
+    normalisation: str = "goalposts"
+    aggregation: str = "arithmetic"
+    geometric_floor: float = 1.0
+    weights: str = "codebook"
+    missing: str = "skip"
+    min_answered_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("normalisation", NORMALISATIONS), ("aggregation", AGGREGATIONS),
+                              ("weights", WEIGHTINGS), ("missing", MISSING)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"index choice {name}={getattr(self, name)!r}: must be one of {allowed}")
+        if not 0 < self.min_answered_share <= 1:
+            raise ValueError("index choice min_answered_share must be in (0, 1]")
+        if self.geometric_floor <= 0:
+            raise ValueError("index choice geometric_floor must be positive")
+
+
+def load_index_config(path: str | Path | None = None) -> dict[str, Any]:
+    """The whole ``params/index.yaml`` (choices, bootstrap and Monte-Carlo settings)."""
+    p = Path(path) if path is not None else params_dir() / "index.yaml"
+    return yaml.safe_load(p.read_text(encoding="utf-8"))
+
+
+def load_choices(path: str | Path | None = None, **overrides: Any) -> Choices:
+    """Choices from ``params/index.yaml``, with keyword overrides (``None`` values ignored)."""
+    cfg = load_index_config(path)
+    fields = {k: cfg[k] for k in Choices.__dataclass_fields__ if k in cfg}
+    fields.update({k: v for k, v in overrides.items() if v is not None})
+    return Choices(**fields)
+
+
+# --- normalisation and imputation -------------------------------------------------------------------
+
+
+def normalise_items(codes: pd.DataFrame, codebook: Codebook, method: str = "goalposts") -> pd.DataFrame:
+    """Item scores on 0-100 by the chosen normalisation (missing stays missing)."""
+    goal = score_items(codes, codebook)
+    if method == "goalposts":
+        return goal
+    x = codes[codebook.item_ids].astype(float)
+    if method == "minmax":
+        lo, hi = x.min(), x.max()
+        out = (x - lo) / (hi - lo).replace(0, np.nan) * 100
+        constant = (hi == lo).to_numpy()
+        out.loc[:, constant] = goal.loc[:, constant]  # no spread to rescale: keep the goalpost score
+        return out
+    z = (x - x.mean()) / x.std(ddof=1).replace(0, np.nan)
+    return (50 + 50 * z / 3).clip(0, 100)
+
+
+def impute_type_mean(scores: pd.DataFrame, agency_type: pd.Series) -> pd.DataFrame:
+    """Replace missing item scores by the national mean of that item among the same agency type."""
+    means = scores.groupby(agency_type.to_numpy()).transform("mean")
+    return scores.fillna(means)
+
+
+# --- weights and aggregation -------------------------------------------------------------------------
+
+
+def aggregate(values: np.ndarray, weights: np.ndarray, method: str = "arithmetic", floor: float = 1.0,
+              min_share: float = 0.5) -> np.ndarray:
+    """Weighted mean of each row over the available columns.
+
+    Weights of missing columns are dropped and the rest re-normalised; a row whose answered
+    weight share is below ``min_share`` is missing. ``geometric`` raises values below ``floor``
+    to it first (a zero would otherwise zero the whole mean).
+    """
+    v = np.asarray(values, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    ok = ~np.isnan(v)
+    wsum = ok @ w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if method == "geometric":
+            out = np.exp(np.where(ok, np.log(np.maximum(np.where(ok, v, 1.0), floor)), 0.0) @ w / wsum)
+        else:
+            out = np.where(ok, v, 0.0) @ w / wsum
+    out[wsum / w.sum() < min_share - 1e-12] = np.nan
+    return out
+
+
+def _within_weights(codebook: Codebook, weights: str) -> tuple[pd.Series, pd.Series]:
+    items = codebook.items_table().set_index("item")
+    inds = codebook.indicators_table().set_index("indicator")
+    if weights == "equal":
+        w_item = 1 / items.groupby("indicator")["weight_item"].transform("size")
+        w_ind = 1 / inds.groupby("pillar")["weight"].transform("size")
+    else:  # codebook and pca share the codebook's weights within pillars
+        w_item, w_ind = items["weight_item"], inds["weight"]
+    return w_item, w_ind
+
+
+def pca_pillar_weights(pillars: pd.DataFrame) -> pd.Series:
+    """Pillar weights from the first principal component of the standardised pillar scores.
+
+    Squared loadings of the first component, normalised to sum to 1 (Handbook section 6.1).
+    """
+    x = pillars.dropna()
+    z = (x - x.mean()) / x.std(ddof=1)
+    eigval, eigvec = np.linalg.eigh(np.corrcoef(z.to_numpy(), rowvar=False))
+    first = eigvec[:, np.argmax(eigval)]
+    w = first**2
+    return pd.Series(w / w.sum(), index=pillars.columns)
+
+
+def pillar_weights(codebook: Codebook, weights: str, pillars: pd.DataFrame | None = None) -> pd.Series:
+    """The pillar weights under the chosen weighting."""
+    ids = [p.id for p in codebook.pillars]
+    if weights == "equal":
+        return pd.Series(1 / len(ids), index=ids)
+    if weights == "pca":
+        if pillars is None:
+            raise ValueError("PCA weights need the pillar scores")
+        return pca_pillar_weights(pillars[ids])
+    return pd.Series([float(p.weight) for p in codebook.pillars], index=ids)
+
+
+def pillar_scores(item_scores: pd.DataFrame, codebook: Codebook, choices: Choices) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Indicator and pillar scores of each agency: ``(indicators, pillars)``."""
+    w_item, w_ind = _within_weights(codebook, choices.weights)
+    args = {"method": choices.aggregation, "floor": choices.geometric_floor, "min_share": choices.min_answered_share}
+    # Items -> indicators is always arithmetic: yes/no items score 0 or 100, and a geometric mean
+    # over them would collapse to the floor whenever one answer is "no".
+    ind_cols = {}
+    for p in codebook.pillars:
+        for ind in p.indicators:
+            ids = [it.id for it in ind.items]
+            ind_cols[ind.id] = aggregate(item_scores[ids].to_numpy(), w_item[ids].to_numpy(), "arithmetic",
+                                         min_share=choices.min_answered_share)
+    indicators = pd.DataFrame(ind_cols, index=item_scores.index)
+    pil_cols = {}
+    for p in codebook.pillars:
+        ids = [i.id for i in p.indicators]
+        pil_cols[p.id] = aggregate(indicators[ids].to_numpy(), w_ind[ids].to_numpy(), **args)
+    return indicators, pd.DataFrame(pil_cols, index=item_scores.index)
+
+
+def bands(values: pd.Series | np.ndarray, codebook: Codebook) -> pd.Series:
+    """The readiness band code of each score (missing for a missing score)."""
+    b = codebook.bands_table()
+    v = pd.Series(np.asarray(values, dtype=float))
+    idx = np.searchsorted(b["lower"].to_numpy(), v.to_numpy(), side="right") - 1
+    out = pd.Series(b["band"].to_numpy()[np.clip(idx, 0, len(b) - 1)], dtype=object)
+    out[v.isna().to_numpy()] = None
+    return out
+
+
+def maturity_stage(codes: pd.DataFrame, codebook: Codebook) -> pd.Series:
+    """Gartner stage (1-5) of each agency: its mean answer to the maturity items, rounded, plus one."""
+    ids = [it.id for it in codebook.items if it.type == "maturity"]
+    level = codes[ids].mean(axis=1)
+    return (np.floor(level + 0.5) + 1).astype("Int64")
+
+
+def agency_scores(clean: pd.DataFrame, codebook: Codebook, choices: Choices) -> pd.DataFrame:
+    """Indicator, pillar and index scores, band and maturity stage of every clean response."""
+    items = normalise_items(clean, codebook, choices.normalisation)
+    if choices.missing == "impute_type_mean":
+        items = impute_type_mean(items, clean["agency"])
+    indicators, pillars = pillar_scores(items, codebook, choices)
+    w = pillar_weights(codebook, choices.weights, pillars)
+    index = aggregate(pillars[w.index].to_numpy(), w.to_numpy(), choices.aggregation, choices.geometric_floor,
+                      choices.min_answered_share)
+    out = clean[["province", "region", "agency", "submission_id"]].copy()
+    out = pd.concat([out, indicators, pillars], axis=1)
+    out["index"] = index
+    out["band"] = bands(index, codebook).to_numpy()
+    out["maturity_stage"] = maturity_stage(clean, codebook).to_numpy()
+    return out.reset_index(drop=True)
+
+
+def score_columns(codebook: Codebook) -> list[str]:
+    """The columns summarised per province: the index and the pillars."""
+    return ["index", *[p.id for p in codebook.pillars]]
+
+
+def province_means(agencies: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Mean index and pillar scores of each surveyed province's responding agencies."""
+    provinces = load_provinces(in_survey_only=True)
+    cols = score_columns(codebook)
+    means = agencies.groupby("province")[cols].mean()
+    out = provinces[["iso_code", "name_th", "name_en", "region", "region_th", "region_en"]].set_index("iso_code")
+    out["n_agencies"] = agencies.groupby("province").size().reindex(out.index).fillna(0).astype(int)
+    out = out.join(means)
+    out.index.name = "province"
+    return out.reset_index()
+
+
+def aggregates(agencies: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """National, regional and agency-type means (of agencies) with counts and band shares."""
+    cols = score_columns(codebook)
+    rows = []
+    for level, key in (("national", None), ("region", "region"), ("agency_type", "agency")):
+        groups = [("all", agencies)] if key is None else list(agencies.groupby(key))
+        for name, g in groups:
+            row = {"level": level, "group": name, "n_agencies": len(g), "n_provinces": g["province"].nunique()}
+            row.update({c: g[c].mean() for c in cols})
+            row.update({f"share_{b}": float((g["band"] == b).mean()) for b in codebook.bands_table()["band"]})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def describe_choices(choices: Choices) -> dict[str, Any]:
+    """The choices as a plain dict (for logs and notebook display)."""
+    return asdict(choices)
