@@ -135,9 +135,9 @@ def clean_responses(raw: pd.DataFrame, codebook: Codebook, *, encodings: list[st
     am = AgencyMatcher(agencies, provinces, rules).match_many(df["agency"].fillna("").astype(str))
     meta["province_text"] = df["province"].map(clean_text)
     meta["agency_text"] = df["agency"].map(clean_text)
-    meta["province"] = pm["code"]
+    meta["province"] = pm["code"].astype("string")
     meta["province_match"] = pm["method"]
-    meta["agency"] = am["code"]
+    meta["agency"] = am["code"].astype("string")
     meta["agency_match"] = am["method"]
     meta["comments"] = df.get("comments", pd.Series("", index=df.index)).map(clean_text)
     meta["respondent_key"] = pseudonym(_identity(df), key)

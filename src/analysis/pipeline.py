@@ -27,4 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.parse_args(argv)
     run_notebook_step("00_survey_overview")
     run_notebook_step("01_clean_responses")
+    for name in ("02_reliability", "03_readiness_index"):
+        if (notebook_dir() / f"{name}.ipynb").exists():
+            run_notebook_step(name)
     return 0

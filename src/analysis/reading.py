@@ -13,8 +13,10 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pandas as pd
 
@@ -23,8 +25,8 @@ from analysis.codebook import Codebook
 REQUIRED_META = ["submission_id", "submitted_at", "province", "agency", "respondent_name",
                  "respondent_position", "respondent_phone", "respondent_email"]
 OPTIONAL = ["comments"]
-# UTF-8 encodes Thai (U+0E00-U+0E7F) as E0 B8 xx or E0 B9 xx: such bytes in a file that is not
-# valid UTF-8 mean part of it was saved in UTF-8 and part in another encoding.
+# UTF-8 encodes Thai (U+0E00-U+0E7F) as E0 B8 xx or E0 B9 xx: a line holding such bytes that is valid
+# UTF-8, in a file where other lines are not, means the file mixes encodings.
 _UTF8_THAI = re.compile(rb"\xe0[\xb8\xb9][\x80-\xbf]")
 
 
@@ -54,6 +56,8 @@ class ExportInfo:
 
 def decode(path: Path, data: bytes) -> tuple[str, str]:
     """Decode CSV bytes as UTF-8 with BOM, UTF-8 or Windows-874 (a superset of TIS-620)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+        raise ExportError(path, "not UTF-8, UTF-8 with BOM or Windows-874/TIS-620 (looks like UTF-16 or binary)")
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
@@ -63,15 +67,28 @@ def decode(path: Path, data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    if len(_UTF8_THAI.findall(data)) >= 3:
+    if _mixed(data):
         raise ExportError(path, "mixed encodings: some rows are UTF-8 and others are not; re-export the file in one encoding")
     try:
         text = data.decode("cp874")
     except UnicodeDecodeError as e:
         raise ExportError(path, f"not UTF-8, UTF-8 with BOM or Windows-874/TIS-620 (byte {e.start} is 0x{data[e.start]:02x})") from None
-    if "\x00" in text or not re.search("[\u0e00-\u0e7f]", text):
+    if not re.search("[\u0e00-\u0e7f]", text):
         raise ExportError(path, "not a text table in UTF-8, UTF-8 with BOM or Windows-874/TIS-620")
     return text, "cp874"
+
+
+def _mixed(data: bytes) -> bool:
+    """True when some lines are valid UTF-8 with Thai and others are not UTF-8 at all."""
+    utf8_thai = other = False
+    for line in data.splitlines():
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            other = True
+            continue
+        utf8_thai = utf8_thai or bool(_UTF8_THAI.search(line))
+    return utf8_thai and other
 
 
 def _check_header(path: Path, header: list[str], codebook: Codebook) -> None:
@@ -95,47 +112,61 @@ def _check_header(path: Path, header: list[str], codebook: Codebook) -> None:
 
 def _read_csv(path: Path, data: bytes, codebook: Codebook) -> tuple[pd.DataFrame, ExportInfo]:
     text, encoding = decode(path, data)
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows, lines = [], []  # lines: the file line each record starts on, as a person sees it
+    start = 1
+    for r in reader:
+        if any(cell.strip() for cell in r):
+            rows.append(r)
+            lines.append(start)
+        start = reader.line_num + 1
     if not rows:
         raise ExportError(path, "is empty (no header, no rows)")
     header = [h.strip() for h in rows[0]]
     _check_header(path, header, codebook)
     if len(rows) == 1:
         raise ExportError(path, "has a header but no rows")
-    for i, r in enumerate(rows[1:], start=2):
+    for r, line in zip(rows[1:], lines[1:], strict=True):
         if len(r) != len(header):
-            raise ExportError(path, f"has {len(r)} fields where the header has {len(header)} (truncated or ragged line)", row=i)
+            raise ExportError(path, f"has {len(r)} fields where the header has {len(header)} (truncated or ragged line)", row=line)
     df = pd.DataFrame(rows[1:], columns=header, dtype=object)
+    df.attrs["source_rows"] = lines[1:]
     return df, ExportInfo(str(path), "csv", encoding, len(df))
 
 
 def _read_xlsx(path: Path, codebook: Codebook) -> tuple[pd.DataFrame, ExportInfo]:
     from openpyxl import load_workbook
 
-    try:
-        wb = load_workbook(path, read_only=True, data_only=False)  # formulas as their text, never evaluated
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
-        raise ExportError(path, f"is not a readable .xlsx workbook (truncated or damaged: {e})") from None
+    with path.open("rb") as fh:  # a file object, so a workbook saved under another suffix still opens
+        try:
+            wb = load_workbook(fh, read_only=True, data_only=False)  # formulas as their text, never evaluated
+            sheets = [(ws.title, [["" if v is None else str(v) for v in r] for r in ws.iter_rows(values_only=True)])
+                      for ws in wb.worksheets]
+            wb.close()
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, ElementTree.ParseError, zlib.error, EOFError) as e:
+            raise ExportError(path, f"is not a readable .xlsx workbook (truncated or damaged: {e})") from None
+    return _table_from_sheets(path, sheets, codebook)
+
+
+def _table_from_sheets(path: Path, sheets: list[tuple[str, list[list[str]]]], codebook: Codebook
+                       ) -> tuple[pd.DataFrame, ExportInfo]:
     tried = []
-    try:
-        for ws in wb.worksheets:
-            rows = [["" if v is None else str(v) for v in r] for r in ws.iter_rows(values_only=True)]
-            rows = [r for r in rows if any(c.strip() for c in r)]
-            if not rows or "submission_id" not in [c.strip() for c in rows[0]]:
-                tried.append(ws.title)
-                continue
-            header = [h.strip() for h in rows[0]]
-            while header and header[-1] == "":
-                header.pop()
-            _check_header(path, header, codebook)
-            body = [r[: len(header)] + [""] * (len(header) - len(r)) for r in rows[1:]]
-            if not body:
-                raise ExportError(path, f"sheet '{ws.title}' has a header but no rows")
-            df = pd.DataFrame(body, columns=header, dtype=object)
-            return df, ExportInfo(str(path), "xlsx", "xlsx", len(df), sheet=ws.title)
-    finally:
-        wb.close()
+    for title, all_rows in sheets:
+        numbered = [(i, r) for i, r in enumerate(all_rows, start=1) if any(c.strip() for c in r)]
+        rows = [r for _, r in numbered]
+        if not rows or "submission_id" not in [c.strip() for c in rows[0]]:
+            tried.append(title)
+            continue
+        header = [h.strip() for h in rows[0]]
+        while header and header[-1] == "":
+            header.pop()
+        _check_header(path, header, codebook)
+        body = [r[: len(header)] + [""] * (len(header) - len(r)) for r in rows[1:]]
+        if not body:
+            raise ExportError(path, f"sheet '{title}' has a header but no rows")
+        df = pd.DataFrame(body, columns=header, dtype=object)
+        df.attrs["source_rows"] = [i for i, _ in numbered[1:]]
+        return df, ExportInfo(str(path), "xlsx", "xlsx", len(df), sheet=title)
     raise ExportError(path, f"no sheet holds the survey table (a header with 'submission_id'); sheets: {tried}")
 
 
@@ -155,7 +186,7 @@ def read_export(path: str | Path, codebook: Codebook) -> tuple[pd.DataFrame, Exp
     else:
         df, info = _read_csv(path, data, codebook)
     df = df.reindex(columns=[*REQUIRED_META, *codebook.item_ids, *OPTIONAL], fill_value="")
-    df.insert(0, "source_row", range(2, len(df) + 2))
+    df.insert(0, "source_row", df.attrs.pop("source_rows", range(2, len(df) + 2)))
     df.insert(0, "source_file", path.name)
     return df, info
 

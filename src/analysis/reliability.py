@@ -186,7 +186,8 @@ def omega_hierarchical(scores: pd.DataFrame, items: pd.DataFrame, rotation: str 
 
     Hand-written (no Python library has it; psych::omega in R is the reference): an oblique ML
     EFA with one factor per pillar, a one-factor ML model of the factor correlations (the
-    second-order general factor with loadings ``g``), then general loadings ``L g`` and group
+    second-order general factor with loadings ``g``; fitted with :func:`_one_factor_ml`, as
+    factor_analyzer is slow to converge on a small correlation matrix), then general loadings ``L g`` and group
     loadings ``L diag(sqrt(1 - g^2))``. As in psych::omega (Revelle & Zinbarg 2009) the scale
     is standardised (correlations) and the total variance is the sum of the observed
     correlation matrix: ``omega_h = (sum general)^2 / Vt``, ``omega_total = 1 - sum(u^2) / Vt``.
@@ -197,7 +198,7 @@ def omega_hierarchical(scores: pd.DataFrame, items: pd.DataFrame, rotation: str 
     x = scores[cols].dropna().to_numpy(float)
     n_groups = len(_pillar_items(scores, items))
     pattern, phi = _efa_fit(x, n_groups, rotation)
-    g = _fit(_fa(1, is_corr_matrix=True), phi).loadings_[:, 0]
+    g = _one_factor_ml(phi)[0]
     general = pattern @ g
     group = pattern * np.sqrt(np.clip(1 - g**2, 0, None))
     u2 = 1 - general**2 - (group**2).sum(axis=1)
