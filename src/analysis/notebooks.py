@@ -65,7 +65,8 @@ def make_golden(names: list[str] | None = None) -> list[Path]:
         if names and py.stem not in names:
             continue
         nb = execute(jupytext.read(py), cwd=py.parent)
-        for cell in nb.cells:  # volatile per-run metadata would make every regeneration a diff
+        for i, cell in enumerate(nb.cells):  # volatile ids and timings would make every regeneration a diff
+            cell.id = f"cell-{i:03d}"
             cell.metadata.pop("execution", None)
         with atomic_path(ipynb) as tmp:
             nbformat.write(nb, tmp)
