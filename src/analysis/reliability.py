@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,8 @@ from factor_analyzer import FactorAnalyzer
 from factor_analyzer.factor_analyzer import calculate_bartlett_sphericity, calculate_kmo
 from scipy import optimize, stats
 from statsmodels.stats.multitest import multipletests
+
+from analysis.codebook import Codebook
 
 ITEM_TOTAL_THRESHOLD = 0.30
 ITEM_TOTAL_SOURCE = "Nunnally & Bernstein 1994; corrected item-total >= .30"
@@ -476,3 +479,39 @@ def compare_to_national(agency_scores: pd.Series, groups: pd.Series, alpha: floa
     out["label"] = np.where(out["p_adj"] >= alpha, "not different",
                             np.where(out["diff"] > 0, "above", "below"))
     return out
+
+
+def run_reliability(clean: pd.DataFrame, codebook: Codebook, out_dir: str | Path, *, n_boot: int = 300,
+                    seed: int = 0, with_cfa: bool = True) -> dict[str, pd.DataFrame]:
+    """Every reliability table for the clean responses, written to ``out_dir`` (Parquet + CSV).
+
+    Agency index and pillar scores use the default choices of ``params/index.yaml``.
+    """
+    from analysis.index import agency_scores, load_choices
+    from analysis.safeio import write_table
+    from analysis.scoring import score_items
+
+    items = codebook.items_table()
+    scores = score_items(clean, codebook)
+    agencies = agency_scores(clean, codebook, load_choices())
+    likert = [it.id for it in codebook.items if it.type == "likert"]
+    icc_rows = [icc(agencies[c], agencies["province"]).assign(score=c) for c in ["index", *[p.id for p in codebook.pillars]]]
+    fa = efa(scores, items)
+    tables = {
+        "alpha": cronbach_alpha(scores, items),
+        "omega": omega(scores, items, n_boot=n_boot, seed=seed),
+        "omega_hierarchical": omega_hierarchical(scores, items),
+        "item_analysis": item_analysis(scores, items),
+        "kmo_bartlett": kmo_bartlett(scores[codebook.item_ids]),
+        "efa_loadings": fa.loadings,
+        "efa_variance": fa.variance,
+        "icc": pd.concat(icc_rows, ignore_index=True),
+        "rwg": rwg(clean[likert], clean["province"], 1, 5),
+        "province_vs_nation": compare_to_national(agencies["index"], agencies["province"]),
+    }
+    if with_cfa:
+        tables["cfa"] = cfa(scores, items)
+    out = Path(out_dir)
+    for name, df in tables.items():
+        write_table(df.round(6), out / name)
+    return tables

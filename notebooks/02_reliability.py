@@ -1,0 +1,128 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · Reliability: does the instrument measure consistently, and do province means mean anything?
+#
+# Before scores are compared, this notebook checks the questionnaire and the aggregation to
+# provinces, on the clean responses of `01_clean_responses`:
+#
+# 1. **internal consistency** of each pillar (Cronbach's alpha with a Feldt interval, McDonald's
+#    omega with a bootstrap interval; item-total correlations);
+# 2. **factor structure** (KMO and Bartlett, an exploratory factor analysis, the confirmatory
+#    six-pillar model, omega hierarchical for the whole instrument);
+# 3. **within-province agreement** (ICC(1), ICC(2), r_wg), which says whether a province mean is a
+#    property of the province or just of the agencies that happened to answer;
+# 4. **province versus nation** tests, corrected for making 76 comparisons at once.
+#
+# Thresholds (DOMAIN.md): alpha and omega >= .70 (Nunnally 1978; Flora 2020); corrected item-total
+# >= .30; KMO >= .80 meritorious, >= .90 marvellous (Kaiser 1974); CFI and TLI >= .95,
+# RMSEA <= .06, SRMR <= .08 (Hu & Bentler 1999); ICC(2) and r_wg >= .70.
+
+# %% tags=["parameters"]
+clean_dir = "outputs/clean"
+out_dir = "outputs/reliability"
+n_boot = 300
+seed = 20180720
+
+# %%
+import pandas as pd
+
+from analysis.codebook import load_codebook
+from analysis.paths import resolve
+from analysis.reliability import run_reliability
+
+pd.set_option("display.max_rows", 80, "display.width", 160, "display.precision", 3)
+cb = load_codebook()
+clean = pd.read_parquet(resolve(clean_dir) / "clean_responses.parquet")
+t = run_reliability(clean, cb, resolve(out_dir), n_boot=n_boot, seed=seed)
+print(f"{len(clean)} clean responses; results in {out_dir}")
+
+# %% [markdown]
+# ## Internal consistency per pillar
+#
+# Each pillar's items, scored 0-100, should move together. Alpha assumes every item measures the
+# pillar equally well; omega (one-factor model) does not, which is why Flora (2020) recommends it.
+# Both use the agencies that answered every item of the pillar (`n`).
+
+# %%
+cons = t["alpha"].merge(t["omega"][["pillar", "omega_total", "ci_low", "ci_high"]], on="pillar",
+                        suffixes=("_alpha", "_omega"))
+cons["meets_.70"] = (cons["ci_low_alpha"] >= 0.70) & (cons["ci_low_omega"] >= 0.70)
+cons
+
+# %% [markdown]
+# ## Items that do not fit their pillar
+#
+# A corrected item-total correlation below .30 means the item shares little with the rest of its
+# pillar; `alpha_if_deleted` above the pillar's alpha means dropping it would raise consistency.
+# Such items are candidates for rewording in the next round, not for silent removal.
+
+# %%
+ia = t["item_analysis"]
+ia[ia["flag_low_item_total"]]
+
+# %% [markdown]
+# ## Factor structure
+#
+# KMO says whether the correlations are worth factoring at all; Bartlett's test rejects an
+# identity correlation matrix. Both use the agencies that answered all 70 items.
+
+# %%
+t["kmo_bartlett"].head(1)
+
+# %%
+t["efa_variance"]
+
+# %% [markdown]
+# The confirmatory model puts each item on its own pillar's factor, the pillars correlated.
+# Fit indices are judged against Hu & Bentler (1999): CFI, TLI >= .95; RMSEA <= .06; SRMR <= .08.
+# RMSEA's 90 % interval and SRMR are computed here as lavaan does (semopy lacks SRMR).
+
+# %%
+t["cfa"]
+
+# %%
+t["omega_hierarchical"]
+
+# %% [markdown]
+# ## Within-province agreement: can a province mean stand for the province?
+#
+# ICC(1) is the share of variance in agency scores that lies between provinces; ICC(2) is the
+# reliability of a province *mean* of about 16 agencies. ICC(2) >= .70 means provinces can be
+# told apart by their means; below it, rankings mostly reflect which agencies answered.
+
+# %%
+t["icc"].pivot(index="score", columns="type", values="icc").join(
+    t["icc"][t["icc"]["type"] == "ICC2"].set_index("score")[["ci_low", "ci_high"]])
+
+# %% [markdown]
+# r_wg(J) (James, Demaree & Wolf 1984) measures agreement among a province's agencies on the 1-5
+# Likert items against a uniform "no agreement" null; with many items it is high almost by
+# construction, so it is read together with ICC.
+
+# %%
+t["rwg"].describe().loc[["count", "mean", "min", "max"], ["n", "r_wg_j"]]
+
+# %% [markdown]
+# ## Province versus nation, corrected for 76 tests
+#
+# Each province's agencies are tested against the mean of all other provinces' agencies.
+# Testing 76 provinces at once at 5 % would flag about four by chance alone, so p-values are
+# adjusted by Benjamini-Hochberg (false discovery rate 5 %) before a province is called above or
+# below the nation.
+
+# %%
+cmp = t["province_vs_nation"]
+print(cmp["label"].value_counts().to_dict())
+cmp.sort_values("diff")[["group", "n", "mean", "national_mean", "diff", "p", "p_adj", "label"]].head(10)
