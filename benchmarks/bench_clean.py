@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     clean_s: dict[int, float | None] = {}
     base_s: dict[int, float] = {}
     rows: dict[int, int] = {}
+    floor_s: dict[int, float] = {}  # a clean stopped at the limit took at least this long
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench_clean.") as tmp:
         tmpdir = Path(tmp)
@@ -168,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                 t, msg = time_clean_limited(paths[k], REPEATS[k], args.limit)
                 rows[k] = n1 * k
                 clean_s[k] = t
+                if t is None and msg.startswith("stopped"):
+                    floor_s[k] = args.limit
                 if msg:
                     problems.append(f"100x clean: {msg}")
             else:
@@ -190,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'scale':>5} {'rows':>9} {'clean s':>9} {'us/row':>8} {'base s':>8} {'clean/base':>10}")
     for k in SCALES:
         t = clean_s[k]
-        if t is None:
+        if t is None and k in floor_s:
+            f = floor_s[k]
+            print(f"{k:>4}x {rows[k]:>9,} {'>' + format(f, '.0f'):>9} {'>' + format(f / rows[k] * 1e6, '.0f'):>8} "
+                  f"{base_s[k]:>8.3f} {'>' + format(f / base_s[k], '.0f'):>10}")
+        elif t is None:
             print(f"{k:>4}x {rows[k]:>9,} {'-':>9} {'-':>8} {base_s[k]:>8.3f} {'-':>10}")
         else:
             print(f"{k:>4}x {rows[k]:>9,} {t:>9.3f} {t / rows[k] * 1e6:>8.1f} {base_s[k]:>8.3f} "
@@ -202,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
             scaling[k] = (clean_s[k] / clean_s[1]) / k
             print(f"scaling (time_{k}x / time_1x) / {k} = {scaling[k]:.2f}  "
                   f"(1.0 = linear; check <= {MAX_SCALING} at 100x)")
+        elif k in floor_s and clean_s[1]:
+            print(f"scaling (time_{k}x / time_1x) / {k} >= {floor_s[k] / clean_s[1] / k:.2f}  "
+                  f"(lower bound: the {k}x clean was stopped at {floor_s[k]:.0f} s)")
     print(f"run_cleaning end to end on the sample (read + clean + write): {e2e:.2f} s "
           f"(target < {E2E_TARGET_S:.0f} s; {e2e / e2e_base:.1f}x baseline)")
 

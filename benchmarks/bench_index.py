@@ -18,7 +18,12 @@ from analysis.codebook import load_codebook
 from analysis.index import agency_scores, load_choices, load_index_config
 from analysis.paths import sample_dir
 from analysis.reading import read_exports
-from analysis.uncertainty import bca_interval, bootstrap_means, choice_uncertainty, province_bootstrap
+from analysis.uncertainty import (
+    bca_interval,
+    bootstrap_means,
+    choice_uncertainty,
+    province_bootstrap,
+)
 
 
 def coverage(reps: int = 200, n_boot: int = 1000, seed: int = 11) -> float:

@@ -8,10 +8,23 @@ import pytest
 from scipy import stats
 
 from analysis.clean import clean_responses
-from analysis.index import aggregate, agency_scores, bands, load_choices, load_index_config, pillar_weights
+from analysis.index import (
+    agency_scores,
+    aggregate,
+    bands,
+    load_choices,
+    load_index_config,
+    pillar_weights,
+)
 from analysis.paths import sample_dir
 from analysis.reading import read_exports
-from analysis.uncertainty import bca_interval, bootstrap_means, choice_uncertainty, province_bootstrap, run_index
+from analysis.uncertainty import (
+    bca_interval,
+    bootstrap_means,
+    choice_uncertainty,
+    province_bootstrap,
+    run_index,
+)
 
 
 @pytest.fixture(scope="module")
