@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
         "sample": "analysis.sample",
         "golden": "analysis.notebooks",
         "report": "analysis.pipeline",
+        "batch": "analysis.batch",
     }
     if not argv or argv[0] not in commands:
         print(f"usage: python -m analysis {{{','.join(commands)}}} [options]", file=sys.stderr)

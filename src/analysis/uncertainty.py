@@ -230,7 +230,7 @@ def run_index(clean: pd.DataFrame, codebook: Codebook, choices: Choices, config:
     """
     from pathlib import Path
 
-    from analysis.index import agency_scores, aggregates
+    from analysis.index import agency_scores, aggregates, province_item_means
     from analysis.safeio import write_json, write_table
 
     bc, mc = config["bootstrap"], config["monte_carlo"]
@@ -240,7 +240,7 @@ def run_index(clean: pd.DataFrame, codebook: Codebook, choices: Choices, config:
                                       mc["seed"])
     provinces = provinces.merge(ranks.drop(columns="rank_nominal"), on="province", how="left")
     tables = {"agency_scores": agencies, "province_scores": provinces, "aggregates": aggregates(agencies, codebook),
-              "sobol": sobol}
+              "sobol": sobol, "province_items": province_item_means(clean, codebook, choices.normalisation)}
     out = Path(out_dir)
     for name, df in tables.items():
         write_table(df.round(6), out / name)

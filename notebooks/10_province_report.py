@@ -1,0 +1,56 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["remove-cell"]
+# One province's write-up. Parameters: `province` (ISO 3166-2 code, e.g. "TH-50") and `lang`
+# ("th" or "en"). It only reads results computed once for all provinces (outputs/index,
+# outputs/reliability, outputs/clean) and draws; run `make report` (or notebooks 01-03) first.
+
+# %% tags=["parameters"]
+province = "TH-50"
+lang = "th"
+outputs = "outputs"
+
+# %% tags=["remove-cell"]
+from IPython.display import Markdown, display
+
+from analysis import charts
+from analysis import province_report as pr
+from analysis.paths import resolve
+
+if lang not in pr.LANGS:
+    raise ValueError(f"lang must be one of {pr.LANGS}, not {lang!r}")
+charts.use_thai_font()
+d = pr.load_province(province, resolve(outputs))
+T = {
+    "th": ["ผลการสำรวจความพร้อมรัฐบาลดิจิทัล", "ภาพรวม", "รายด้าน", "หน่วยงาน", "จุดที่ควรพัฒนาและข้อเสนอแนะ",
+           "ข้อควรระวังในการตีความ"],
+    "en": ["Digital Government Readiness", "Overview", "The six pillars", "The 19 agencies",
+           "Weakest areas and what to do", "Caveats"],
+}[lang]
+display(Markdown(f"# {T[0]}: {pr.esc(pr.name(d, lang))}\n\n## {T[1]}\n\n{pr.headline(d, lang)}\n\n"
+                 f"{pr.comparison(d, lang)}"))
+
+# %% tags=["remove-input"]
+display(Markdown(f"## {T[2]}\n\n{pr.pillar_text(d, lang)}"))
+fig = charts.pillar_comparison(d, lang)
+
+# %% tags=["remove-input"]
+display(Markdown(f"## {T[3]}\n\n{pr.agency_text(d, lang)}"))
+fig = charts.agency_heatmap(d, lang)
+
+# %% tags=["remove-input"]
+display(Markdown(f"## {T[4]}\n\n{pr.recommendations_text(d, lang)}"))
+
+# %% tags=["remove-input"]
+display(Markdown(f"## {T[5]}\n\n{pr.caveats_text(d, lang)}\n\n{pr.methods_text(lang)}"))

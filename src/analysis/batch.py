@@ -1,0 +1,260 @@
+"""Batch-run the province write-up for many provinces and languages, and publish HTML pages.
+
+``python -m analysis batch [--provinces TH-50,TH-57] [--lang th,en] [--workers N] [--force]
+[--scheduler ADDRESS]``
+
+* Each (province, language) runs ``notebooks/10_province_report.ipynb`` with papermill in its own
+  kernel, then becomes an HTML page without code (nbconvert's Python API) under
+  ``outputs/site/provinces/``; the executed notebook is kept under ``outputs/notebooks/provinces/``.
+* Work goes to any ``concurrent.futures``-style executor: local processes by default (one per
+  core), or a Dask cluster with ``--scheduler`` (``distributed.Client(address).get_executor()``).
+* A failing province does not stop the others: its partly executed notebook is kept, the error is
+  summarised at the end, and the exit status is non-zero. Kernel start failures are retried.
+* A manifest of input hashes lets a re-run skip what has not changed, so an interrupted run
+  resumes; ``--force`` runs everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from analysis.paths import outputs_dir, project_root
+from analysis.safeio import atomic_path, write_json, write_text
+
+NOTEBOOK = "10_province_report"
+#: Errors that mean the kernel never started properly (worth retrying), not that the notebook failed.
+KERNEL_START_ERRORS = ("Kernel died before replying", "Address already in use", "kernel_info",
+                       "Kernel didn't respond", "Timeout waiting for kernel")
+RETRIES = 3
+
+
+@dataclass(frozen=True)
+class Task:
+    """One province write-up in one language."""
+
+    province: str
+    lang: str
+    notebook: str
+    outputs: str
+    ipynb: str
+    html: str
+    fingerprint: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.province}.{self.lang}"
+
+
+def _sha(paths: Iterable[Path]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(str(p.name).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def upstream_files(outputs: Path) -> list[Path]:
+    """The files a province write-up reads: upstream outputs, the codebook and the reference data."""
+    files = [*(outputs / "index").glob("*.parquet"), *(outputs / "reliability").glob("*.parquet"),
+             outputs / "clean" / "quarantine.parquet"]
+    params = project_root() / "params"
+    files += [params / "questionnaire.yaml", params / "agencies.yaml", params / "provinces.csv"]
+    missing = [str(f) for f in files if not f.exists()]
+    if missing or not (outputs / "index" / "province_scores.parquet").exists():
+        raise FileNotFoundError(f"upstream outputs missing ({missing or 'index'}); run notebooks 01-03 first (or 'make report')")
+    return files
+
+
+def plan(provinces: list[str], langs: list[str], outputs: Path | None = None) -> list[Task]:
+    """The tasks, each with a fingerprint of its inputs, notebook, code and parameters."""
+    outputs = outputs or outputs_dir()
+    nb = project_root() / "notebooks" / f"{NOTEBOOK}.ipynb"
+    code = sorted((project_root() / "src" / "analysis").glob("*.py"))
+    base = _sha([*upstream_files(outputs), nb, *code])
+    tasks = []
+    for p in provinces:
+        for lang in langs:
+            fp = hashlib.sha256(f"{base}|{p}|{lang}".encode()).hexdigest()
+            tasks.append(Task(p, lang, str(nb), str(outputs),
+                              str(outputs / "notebooks" / "provinces" / f"{p}.{lang}.ipynb"),
+                              str(outputs / "site" / "provinces" / f"{p}.{lang}.html"), fp))
+    return tasks
+
+
+def _font_css() -> str:
+    """@font-face rules with Sarabun embedded as data URIs.
+
+    Embedded rather than linked because browsers refuse fonts across file:// pages (an official
+    opening the site from a USB stick would see boxes instead of Thai).
+    """
+    import base64
+
+    import fontpkg_sarabun
+
+    files = Path(fontpkg_sarabun.ROOT) / "files"
+    rules = []
+    for weight, fname in (("normal", "Sarabun-Regular.ttf"), ("bold", "Sarabun-Bold.ttf")):
+        data = base64.b64encode((files / fname).read_bytes()).decode("ascii")
+        rules.append(f"@font-face{{font-family:'Sarabun';font-weight:{weight};"
+                     f"src:url(data:font/ttf;base64,{data}) format('truetype');}}")
+    return "".join(rules)
+
+
+PAGE_CSS = ("body,.jp-RenderedHTMLCommon,.jp-RenderedMarkdown{font-family:'Sarabun',sans-serif !important;"
+            "font-size:16px;line-height:1.6;} .jp-Cell{max-width:1000px;margin:auto;}")
+
+
+def to_html(nb: Any, title: str | None = None) -> str:
+    """An executed notebook as an HTML page without code (inputs and prompts hidden), Sarabun embedded."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or "DGR"}})
+    return body.replace("</head>", f"<style>{_font_css()}{PAGE_CSS}</style></head>", 1)
+
+
+def run_task(task: Task) -> dict[str, Any]:
+    """Execute one write-up and publish its page; never raises (the result says what happened)."""
+    import nbformat
+    import papermill as pm
+
+    t0 = time.perf_counter()
+    params = {"province": task.province, "lang": task.lang, "outputs": task.outputs}
+    error, attempts = None, 0
+    Path(task.ipynb).parent.mkdir(parents=True, exist_ok=True)
+    while attempts < RETRIES:
+        attempts += 1
+        error = None
+        with atomic_path(task.ipynb) as tmp:
+            try:
+                pm.execute_notebook(task.notebook, str(tmp), parameters=params, kernel_name="python3",
+                                    cwd=str(Path(task.notebook).parent), progress_bar=False, log_output=False)
+            except Exception as e:  # noqa: BLE001 - every failure is reported in the manifest
+                error = f"{type(e).__name__}: {e}"
+                if any(s in str(e) for s in KERNEL_START_ERRORS) and attempts < RETRIES:
+                    time.sleep(0.5 * attempts)
+                    continue
+                if not tmp.exists():
+                    raise
+            # the executed notebook is kept either way: on failure it is the record of where it stopped
+        break
+    if error is None:
+        nb = nbformat.read(task.ipynb, as_version=4)
+        write_text(to_html(nb, title=task.key), task.html)
+    return {"key": task.key, "province": task.province, "lang": task.lang,
+            "status": "ok" if error is None else "failed", "error": error, "attempts": attempts,
+            "duration_s": round(time.perf_counter() - t0, 3), "fingerprint": task.fingerprint,
+            "notebook": task.ipynb, "html": task.html if error is None else None}
+
+
+def manifest_path(outputs: Path | None = None) -> Path:
+    """Where the run manifest lives."""
+    return (outputs or outputs_dir()) / "notebooks" / "provinces" / "manifest.json"
+
+
+def load_manifest(outputs: Path | None = None) -> dict[str, Any]:
+    """The previous run's manifest (empty if none)."""
+    p = manifest_path(outputs)
+    return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {"tasks": {}}
+
+
+def up_to_date(task: Task, previous: dict[str, Any]) -> bool:
+    """True when the task ran successfully with the same fingerprint and its page still exists."""
+    prev = previous.get("tasks", {}).get(task.key)
+    return bool(prev and prev["status"] == "ok" and prev["fingerprint"] == task.fingerprint
+                and Path(task.html).exists())
+
+
+def run_batch(tasks: list[Task], executor: Executor | None = None, workers: int | None = None,
+              force: bool = False, progress: bool = True, outputs: Path | None = None) -> dict[str, Any]:
+    """Run the tasks that are not up to date; return (and write) the run manifest."""
+    from tqdm.auto import tqdm
+
+    previous = load_manifest(outputs)
+    manifest = {"tasks": dict(previous.get("tasks", {})), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    todo = [t for t in tasks if force or not up_to_date(t, previous)]
+    for t in tasks:
+        if t not in todo:
+            manifest["tasks"][t.key] = {**previous["tasks"][t.key], "skipped": True}
+    own = executor is None
+    executor = executor or ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+    failed = done = 0
+    t0 = time.perf_counter()
+    try:
+        futures: dict[Future, Task] = {executor.submit(run_task, t): t for t in todo}
+        bar = tqdm(total=len(todo), desc="provinces", unit="page", disable=not progress)
+        for fut in as_completed(futures):
+            task = futures[fut]
+            try:
+                res = fut.result()
+            except Exception as e:  # noqa: BLE001 - a worker crash is this task's failure, not the batch's
+                res = {"key": task.key, "province": task.province, "lang": task.lang, "status": "failed",
+                       "error": f"{type(e).__name__}: {e}", "fingerprint": task.fingerprint, "duration_s": None}
+            res["skipped"] = False
+            failed += res["status"] != "ok"
+            done += res["status"] == "ok"
+            manifest["tasks"][task.key] = res
+            write_json(manifest, manifest_path(outputs))  # after every task, so an interruption resumes
+            bar.set_postfix(done=done, failed=failed)
+            bar.update(1)
+        bar.close()
+    finally:
+        if own:
+            executor.shutdown()
+    manifest["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    manifest["wall_s"] = round(time.perf_counter() - t0, 3)
+    manifest["summary"] = {"tasks": len(tasks), "ran": len(todo), "skipped": len(tasks) - len(todo),
+                           "failed": failed}
+    write_json(manifest, manifest_path(outputs))
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line of the batch runner."""
+    from analysis.reference import load_provinces
+
+    ap = argparse.ArgumentParser(prog="python -m analysis batch", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--provinces", default="all", help="comma-separated ISO codes (default: all 76)")
+    ap.add_argument("--lang", default="th,en", help="comma-separated languages: th, en (default both)")
+    ap.add_argument("--workers", type=int, default=None, help="parallel kernels (default: number of cores)")
+    ap.add_argument("--force", action="store_true", help="run everything, even what is up to date")
+    ap.add_argument("--scheduler", default=None, help="address of a Dask distributed scheduler to submit to")
+    ap.add_argument("--outputs", default=None, help="outputs folder (default outputs/)")
+    args = ap.parse_args(argv)
+    outputs = Path(args.outputs) if args.outputs else outputs_dir()
+    surveyed = load_provinces(in_survey_only=True)["iso_code"].tolist()
+    provinces = surveyed if args.provinces == "all" else [p.strip() for p in args.provinces.split(",") if p.strip()]
+    langs = [x.strip() for x in args.lang.split(",") if x.strip()]
+    tasks = plan(provinces, langs, outputs)
+    executor = None
+    client = None
+    if args.scheduler:
+        from distributed import Client
+
+        client = Client(args.scheduler)
+        executor = client.get_executor(pure=False)
+    try:
+        m = run_batch(tasks, executor=executor, workers=args.workers, force=args.force, outputs=outputs)
+    finally:
+        if client is not None:
+            client.close()
+    s = m["summary"]
+    print(f"{s['tasks']} pages: {s['ran']} ran, {s['skipped']} up to date, {s['failed']} failed "
+          f"({m['wall_s']:.1f} s); manifest {manifest_path(outputs)}")
+    for key, r in sorted(m["tasks"].items()):
+        if r["status"] != "ok":
+            print(f"  FAILED {key}: {(r.get('error') or '')[:300]}")
+    return 1 if s["failed"] else 0
+
+
+__all__ = ["Task", "plan", "run_batch", "run_task", "to_html", "asdict"]
