@@ -5,7 +5,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .PHONY: setup report test unit nbval lint lab sample golden lock bench clean

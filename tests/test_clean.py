@@ -150,3 +150,9 @@ def test_deterministic_outputs(codebook, cleaned, tmp_path) -> None:
     run_cleaning([sample_dir() / "survey_export.csv"], tmp_path / "clean", codebook)
     for name in ("clean_responses.csv", "quarantine.csv", "superseded.csv", "cleaning_log.json", "answer_flags.csv"):
         assert (tmp_path / "clean" / name).read_bytes() == (Path(out) / name).read_bytes(), name
+
+
+def test_answer_flags_hold_only_flagged_answers(cleaned, manifest) -> None:
+    result, _ = cleaned
+    assert set(result.answer_flags["flag"]) == {"out_of_range"}
+    assert len(result.answer_flags) == manifest["out_of_range"]["count"]

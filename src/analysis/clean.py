@@ -167,18 +167,21 @@ def clean_responses(raw: pd.DataFrame, codebook: Codebook, *, encodings: list[st
     # De-duplicate among rows whose identity is usable: the latest complete submission wins.
     identity_bad = reasons.drop(columns=["too_few_items", "straight_lining"]).any(axis=1)
     complete = ~(reasons["too_few_items"] | reasons["straight_lining"])
-    status_row = pd.Series("quarantined", index=df.index)
-    superseded_by = pd.Series(pd.NA, index=df.index, dtype=object)
     order = meta.assign(_complete=complete, _pos=np.arange(n_raw))[~identity_bad]
     order = order.sort_values(["province", "agency", "_complete", "submitted_at", "_pos"], na_position="first")
-    for _, grp in order.groupby(["province", "agency"], sort=False):
-        if not grp["_complete"].any():
-            continue
-        winner = grp.index[-1]
-        status_row[winner] = "clean"
-        for other in grp.index[:-1]:
-            status_row[other] = "superseded"
-            superseded_by[other] = meta.at[winner, "submission_id"]
+    keys = [order["province"], order["agency"]]
+    is_last = order.groupby(keys, sort=False).cumcount(ascending=False).to_numpy() == 0
+    has_complete = order.groupby(keys, sort=False)["_complete"].transform("any").to_numpy()
+    winner_id = order.groupby(keys, sort=False)["submission_id"].transform("last")
+    row_state = np.full(n_raw, "quarantined", dtype=object)
+    superseded_by = np.full(n_raw, None, dtype=object)
+    pos = order["_pos"].to_numpy()
+    row_state[pos[has_complete & is_last]] = "clean"
+    losers = has_complete & ~is_last
+    row_state[pos[losers]] = "superseded"
+    superseded_by[pos[losers]] = winner_id.to_numpy()[losers]
+    status_row = pd.Series(row_state, index=df.index)
+    superseded_by = pd.Series(superseded_by, index=df.index)
 
     reason_list = reasons.apply(lambda r: [k for k in REASONS if r[k]], axis=1)
     meta["reasons"] = reason_list.map(";".join)
@@ -203,14 +206,15 @@ def clean_responses(raw: pd.DataFrame, codebook: Codebook, *, encodings: list[st
     superseded["superseded_by"] = superseded_by[status_row == "superseded"]
     superseded = superseded.reset_index(drop=True)
 
-    flags = status.where(status.isin(["out_of_range", "unrecognised"])).stack()
+    rows, cols = np.nonzero(status.isin(["out_of_range", "unrecognised"]).to_numpy())
+    answers = df[list(status.columns)].to_numpy()[rows, cols]
     answer_flags = pd.DataFrame({
-        "submission_id": meta.loc[flags.index.get_level_values(0), "submission_id"].to_numpy(),
-        "source_row": meta.loc[flags.index.get_level_values(0), "source_row"].to_numpy(),
-        "item": flags.index.get_level_values(1),
-        "answer": [clean_text(df.at[i, c]) for i, c in flags.index],
-        "flag": flags.to_numpy(),
-        "row_status": status_row[flags.index.get_level_values(0)].to_numpy(),
+        "submission_id": meta["submission_id"].to_numpy()[rows],
+        "source_row": meta["source_row"].to_numpy()[rows],
+        "item": status.columns.to_numpy()[cols],
+        "answer": [clean_text(a) for a in answers],
+        "flag": status.to_numpy()[rows, cols],
+        "row_status": status_row.to_numpy()[rows],
     })
 
     log = _log(n_raw, clean, quarantine, superseded, answer_flags, status, status_row, meta, reasons, raw,
