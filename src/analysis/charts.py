@@ -95,3 +95,93 @@ def agency_heatmap(d, lang: str = "th"):
     ax.set_title(lab["heatmap_title"])
     fig.tight_layout()
     return fig
+
+
+def caterpillar(provinces, bands_table, title: str = "Province readiness index · ดัชนีความพร้อมรายจังหวัด"):
+    """Every province's index with its 95 % interval, ordered; dotted lines at the band cut-offs."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    order = provinces.sort_values("index")
+    fig, ax = plt.subplots(figsize=(7.5, 12))
+    y = np.arange(len(order))
+    ax.errorbar(order["index"], y, xerr=[order["index"] - order["index_low"], order["index_high"] - order["index"]],
+                fmt="o", color=PALETTE[0], ecolor="grey", markersize=3, capsize=0)
+    ax.set_yticks(y, order["name_th"] + " · " + order["name_en"], fontsize=6.5)
+    for lower in bands_table["lower"][1:]:
+        ax.axvline(lower, color="black", linewidth=0.6, linestyle=":")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("index (0-100), 95 % BCa interval · ดัชนี (0-100) และช่วงความเชื่อมั่น 95%")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def rank_bands(provinces):
+    """Median rank and 5-95 % rank band over modelling choices, with the bootstrap 90 % rank interval."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    order = provinces.sort_values("rank")
+    fig, ax = plt.subplots(figsize=(7.5, 12))
+    y = np.arange(len(order))[::-1]
+    ax.hlines(y + 0.15, order["rank_low"], order["rank_high"], color="grey", linewidth=2,
+              label="bootstrap 90 % · สุ่มซ้ำ 90%")
+    ax.hlines(y - 0.15, order["mc_rank_p05"], order["mc_rank_p95"], color=PALETTE[1], linewidth=2,
+              label="modelling choices 5-95 % · ทางเลือกการคำนวณ")
+    ax.plot(order["rank"], y, "o", color=PALETTE[0], markersize=3, label="rank · อันดับ")
+    ax.set_yticks(y, order["name_th"] + " · " + order["name_en"], fontsize=6.5)
+    ax.set_xlim(0, 77)
+    ax.set_xlabel("rank (1 = most ready) · อันดับ")
+    ax.legend(frameon=False, loc="lower right", fontsize=8)
+    ax.set_title("Rank uncertainty · ความไม่แน่นอนของอันดับ")
+    fig.tight_layout()
+    return fig
+
+
+def regions_strip(provinces):
+    """Province indices by region, one column per region, with the regional mean marked."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    regions = provinces.groupby("region_en")["index"].mean().sort_values().index.tolist()
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    rng = np.random.default_rng(0)  # fixed jitter: the chart is reproducible
+    for i, reg in enumerate(regions):
+        sub = provinces[provinces["region_en"] == reg]
+        ax.plot(i + rng.uniform(-0.15, 0.15, len(sub)), sub["index"], "o", color=PALETTE[i % len(PALETTE)],
+                alpha=0.8, markersize=5)
+        ax.hlines(sub["index"].mean(), i - 0.3, i + 0.3, color="black", linewidth=2)
+    th = provinces.drop_duplicates("region_en").set_index("region_en")["region_th"]
+    ax.set_xticks(range(len(regions)), [f"{r}\n{th[r]}" for r in regions], fontsize=8)
+    ax.set_ylabel("index · ดัชนี")
+    ax.set_title("Provinces by region (bar: regional mean) · จังหวัดจำแนกตามภาค")
+    fig.tight_layout()
+    return fig
+
+
+def tile_map(provinces, tiles, bands_table):
+    """A tile-grid map: one square per province, coloured by readiness band (ordered light to dark)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
+
+    colours = dict(zip(bands_table["band"], ["#fde725", "#5ec962", "#21918c", "#3b528b"], strict=False))
+    data = tiles.merge(provinces[["province", "abbr_en", "band"]], left_on="iso_code", right_on="province", how="left")
+    fig, ax = plt.subplots(figsize=(6, 9))
+    for r in data.itertuples():
+        colour = colours.get(r.band, "#d9d9d9")
+        ax.add_patch(Rectangle((r.col, -r.row), 0.95, 0.95, facecolor=colour, edgecolor="white"))
+        label = r.abbr_en if isinstance(r.abbr_en, str) else "BKK"
+        ax.text(r.col + 0.47, -r.row + 0.47, label, ha="center", va="center", fontsize=6,
+                color="white" if r.band in ("high", "very_high") else "black")
+    ax.set_xlim(data["col"].min() - 0.5, data["col"].max() + 1.5)
+    ax.set_ylim(-data["row"].max() - 0.5, 1.5)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    handles = [Patch(facecolor=colours[b], label=f"{en} · {th}") for b, en, th in
+               zip(bands_table["band"], bands_table["name_en"], bands_table["name_th"], strict=True)]
+    handles.append(Patch(facecolor="#d9d9d9", label="not surveyed · ไม่อยู่ในการสำรวจ"))
+    ax.legend(handles=handles, frameon=False, loc="lower left", fontsize=8)
+    ax.set_title("Readiness band by province · ระดับความพร้อมรายจังหวัด")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,97 @@
+"""The national overview's tables: every province with links to its pages, a sortable table,
+and the reliability summary. Reads upstream outputs only."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.paths import outputs_dir, params_dir
+from analysis.reference import load_provinces
+
+
+def load_overview(root: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """Province scores (with names and abbreviations), aggregates, Sobol indices and reliability tables."""
+    root = Path(root) if root is not None else outputs_dir()
+    need = {"province_scores": "index", "aggregates": "index", "sobol": "index", "alpha": "reliability",
+            "omega": "reliability", "icc": "reliability", "cfa": "reliability", "kmo_bartlett": "reliability",
+            "province_vs_nation": "reliability"}
+    out = {}
+    for name, folder in need.items():
+        path = root / folder / f"{name}.parquet"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: run notebooks 01-03 first (or 'make report')")
+        out[name] = pd.read_parquet(path)
+    abbr = load_provinces().set_index("iso_code")["abbr_en"]
+    p = out["province_scores"]
+    p["abbr_en"] = p["province"].map(abbr)
+    label = out["province_vs_nation"].set_index("group")["label"]
+    p["vs_nation"] = p["province"].map(label)
+    return out
+
+
+def load_tiles(path: str | Path | None = None) -> pd.DataFrame:
+    """The tile-grid layout of the provinces (``params/province_tiles.csv``)."""
+    return pd.read_csv(Path(path) if path else params_dir() / "province_tiles.csv")
+
+
+def reliability_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per check with its value, threshold and verdict (bilingual labels)."""
+    rows = []
+    for r in t["alpha"].itertuples():
+        rows.append((f"Cronbach's alpha {r.pillar}", r.alpha, ">= .70", r.ci_low >= 0.70))
+    for r in t["omega"].itertuples():
+        rows.append((f"McDonald's omega {r.pillar}", r.omega_total, ">= .70", r.ci_low >= 0.70))
+    kmo = t["kmo_bartlett"].iloc[0]
+    rows.append(("KMO (overall)", kmo["msa"], ">= .80", kmo["msa"] >= 0.80))
+    cfa = t["cfa"].iloc[0]
+    rows += [("CFA CFI", cfa["cfi"], ">= .95", cfa["cfi"] >= 0.95), ("CFA TLI", cfa["tli"], ">= .95", cfa["tli"] >= 0.95),
+             ("CFA RMSEA", cfa["rmsea"], "<= .06", cfa["rmsea"] <= 0.06), ("CFA SRMR", cfa["srmr"], "<= .08", cfa["srmr"] <= 0.08)]
+    icc = t["icc"][t["icc"]["score"] == "index"].set_index("type")["icc"]
+    rows.append(("ICC(1), index", icc["ICC1"], "> 0", icc["ICC1"] > 0))
+    rows.append(("ICC(2), index", icc["ICC2"], ">= .70", icc["ICC2"] >= 0.70))
+    return pd.DataFrame(rows, columns=["check", "value", "threshold", "meets"]).round({"value": 3})
+
+
+_SORT_JS = """<script>
+document.querySelectorAll('table.sortable th').forEach(function (th, col) {
+  th.style.cursor = 'pointer';
+  th.addEventListener('click', function () {
+    var table = th.closest('table'), body = table.tBodies[0];
+    var asc = th.dataset.asc !== 'true'; th.dataset.asc = asc;
+    var rows = Array.from(body.rows);
+    rows.sort(function (a, b) {
+      var x = a.cells[col].dataset.v || a.cells[col].textContent, y = b.cells[col].dataset.v || b.cells[col].textContent;
+      var nx = parseFloat(x), ny = parseFloat(y);
+      var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y, 'th');
+      return asc ? c : -c;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  });
+});
+</script>"""
+
+
+def province_table_html(provinces: pd.DataFrame, band_names: dict[str, tuple[str, str]]) -> str:
+    """A sortable HTML table of all provinces with links to both language pages (all text escaped)."""
+    e = html.escape
+    head = ["Province · จังหวัด", "Region · ภาค", "Agencies · หน่วยงาน", "Index · ดัชนี", "95 % interval",
+            "Band · ระดับ", "Rank · อันดับ", "Rank 90 %", "vs nation · เทียบประเทศ", "Pages · รายงาน"]
+    rows = []
+    for r in provinces.sort_values("rank").itertuples():
+        th, en = band_names.get(r.band, ("-", "-"))
+        links = (f'<a href="provinces/{e(r.province)}.th.html">ไทย</a> · '
+                 f'<a href="provinces/{e(r.province)}.en.html">English</a>')
+        cells = [
+            (e(r.name_th), f"{e(r.name_th)} · {e(r.name_en)}"), (e(r.region_en), f"{e(r.region_th)} · {e(r.region_en)}"),
+            (str(r.n_agencies), str(r.n_agencies)), (f"{r.index:.3f}", f"{r.index:.1f}"),
+            (f"{r.index_low:.3f}", f"{r.index_low:.1f}–{r.index_high:.1f}"), (f"{r.index:.3f}", f"{e(th)} · {e(en)}"),
+            (str(r.rank), str(r.rank)), (str(r.rank_low), f"{r.rank_low}–{r.rank_high}"),
+            (e(str(r.vs_nation)), e(str(r.vs_nation))), ("", links),
+        ]
+        rows.append("<tr>" + "".join(f'<td data-v="{v}">{shown}</td>' for v, shown in cells) + "</tr>")
+    header = "".join(f"<th>{h}</th>" for h in head)
+    return (f'<table class="sortable"><thead><tr>{header}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+            + _SORT_JS)

@@ -1,0 +1,129 @@
+"""The province batch: pages in both languages, failures isolated, resume, manifest, Dask, safety."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import batch
+from analysis.clean import run_cleaning
+from analysis.index import load_choices, load_index_config
+from analysis.paths import sample_dir
+from analysis.reliability import run_reliability
+from analysis.uncertainty import run_index
+
+
+@pytest.fixture(scope="module")
+def outputs(codebook, tmp_path_factory) -> Path:
+    """Upstream outputs for the sample in a temporary outputs/ folder (CFA skipped for speed)."""
+    out = tmp_path_factory.mktemp("outputs")
+    res = run_cleaning([sample_dir() / "survey_export.csv"], out / "clean", codebook)
+    run_reliability(res.clean, codebook, out / "reliability", n_boot=50, with_cfa=False)
+    cfg = load_index_config()
+    cfg["bootstrap"]["n"], cfg["monte_carlo"]["n"], cfg["monte_carlo"]["sobol_base"] = 300, 100, 16
+    run_index(res.clean, codebook, load_choices(), cfg, out / "index")
+    return out
+
+
+@pytest.fixture(scope="module")
+def two_pages(outputs) -> dict:
+    tasks = batch.plan(["TH-50"], ["th", "en"], outputs)
+    return {t.lang: batch.run_task(t) for t in tasks}
+
+
+def test_province_page_in_each_language(two_pages) -> None:
+    th, en = two_pages["th"], two_pages["en"]
+    assert th["status"] == en["status"] == "ok", (th["error"], en["error"])
+    th_html = Path(th["html"]).read_text(encoding="utf-8")
+    en_html = Path(en["html"]).read_text(encoding="utf-8")
+    assert "จังหวัดเชียงใหม่" in th_html and "ดัชนีความพร้อมรัฐบาลดิจิทัล" in th_html
+    assert "Chiang Mai" in en_html and "readiness index" in en_html
+    for page in (th_html, en_html):
+        assert "from analysis" not in page, "code must not show on the page"
+        assert page.count("data:image/png;base64") >= 2, "two charts per page"
+        assert "../index.html" in page
+        assert "font/ttf;base64" in page, "Sarabun embedded for Thai"
+    assert Path(th["notebook"]).exists()
+
+
+def test_few_responding_agencies(outputs, tmp_path) -> None:
+    few = tmp_path / "outputs"
+    shutil.copytree(outputs, few)
+    agencies = pd.read_parquet(few / "index" / "agency_scores.parquet")
+    keep = agencies[agencies["province"] == "TH-58"].head(5).index
+    agencies = agencies[(agencies["province"] != "TH-58") | agencies.index.isin(keep)]
+    agencies.to_parquet(few / "index" / "agency_scores.parquet")
+    prov = pd.read_parquet(few / "index" / "province_scores.parquet")
+    prov.loc[prov["province"] == "TH-58", "n_agencies"] = 5
+    prov.to_parquet(few / "index" / "province_scores.parquet")
+    (task,) = batch.plan(["TH-58"], ["en"], few)
+    res = batch.run_task(task)
+    assert res["status"] == "ok", res["error"]
+    page = Path(res["html"]).read_text(encoding="utf-8")
+    assert "5 of the 19 agencies" in page
+    assert "read with care" in page
+
+
+def test_failure_is_isolated_and_resume_skips(outputs) -> None:
+    tasks = batch.plan(["TH-57", "TH-99"], ["en"], outputs)
+    m = batch.run_batch(tasks, workers=2, progress=False, outputs=outputs)
+    res = m["tasks"]
+    assert res["TH-57.en"]["status"] == "ok"
+    assert res["TH-99.en"]["status"] == "failed"
+    assert "not one of the 76 surveyed provinces" in res["TH-99.en"]["error"]
+    assert Path(res["TH-99.en"]["notebook"]).exists(), "the partly executed notebook is kept"
+    assert m["summary"] == {"tasks": 2, "ran": 2, "skipped": 0, "failed": 1}
+    on_disk = json.loads(batch.manifest_path(outputs).read_text(encoding="utf-8"))
+    for key in ("status", "duration_s", "error", "fingerprint"):
+        assert key in on_disk["tasks"]["TH-57.en"]
+    # a re-run skips what is up to date and retries what failed
+    again = batch.run_batch(tasks, workers=1, progress=False, outputs=outputs)
+    assert again["summary"]["skipped"] == 1 and again["summary"]["ran"] == 1
+    assert again["tasks"]["TH-57.en"]["skipped"] is True
+    # an input change invalidates every fingerprint
+    (outputs / "index" / "extra.parquet").write_bytes(b"x")
+    try:
+        changed = batch.plan(["TH-57"], ["en"], outputs)
+        assert changed[0].fingerprint != tasks[0].fingerprint
+    finally:
+        (outputs / "index" / "extra.parquet").unlink()
+
+
+def test_interrupted_run_resumes(outputs) -> None:
+    tasks = batch.plan(["TH-80", "TH-81"], ["en"], outputs)
+    batch.run_batch(tasks[:1], workers=1, progress=False, outputs=outputs)  # "interrupted" after one
+    m = batch.run_batch(tasks, workers=1, progress=False, outputs=outputs)
+    assert m["summary"]["skipped"] == 1 and m["summary"]["ran"] == 1
+    forced = batch.run_batch(tasks[:1], workers=1, force=True, progress=False, outputs=outputs)
+    assert forced["summary"]["ran"] == 1
+
+
+def test_dask_local_cluster_executor(outputs) -> None:
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        tasks = batch.plan(["TH-90"], ["th"], outputs)
+        m = batch.run_batch(tasks, executor=client.get_executor(pure=False), force=True, progress=False,
+                            outputs=outputs)
+    assert m["tasks"]["TH-90.th"]["status"] == "ok", m["tasks"]["TH-90.th"]["error"]
+
+
+def test_pages_hold_no_personal_data_or_raw_comments(two_pages, outputs, export) -> None:
+    raw = export.raw
+    real = ~raw["respondent_name"].isin(["ทดสอบ ระบบ", "test test", "ทดสอบ", "Test User"])  # test rows: no person
+    needles = set(raw.loc[real, "respondent_name"]) | set(raw["respondent_email"]) | set(raw["respondent_phone"])
+    comments = {c for c in raw["comments"] if re.search(r"[<>&]", c)}
+    pages = [p for p in (outputs / "site").rglob("*.html")]
+    assert pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for n in needles:
+            assert n not in text, f"{page.name}: personal data {n!r}"
+        for c in comments:
+            assert c not in text, f"{page.name}: unescaped comment {c!r}"
