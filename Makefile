@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 export PYTHONHASHSEED := 0
 
-.PHONY: setup report test unit nbval lint lab sample golden lock bench clean
+.PHONY: setup report test unit nbval lint site-test lab sample golden lock bench clean
 
 setup: $(STAMP)
 
@@ -22,16 +22,20 @@ $(STAMP): requirements.lock pyproject.toml
 report: setup
 	$(BIN)/python -m analysis report
 
-test: setup unit lint nbval
+test: setup unit lint nbval site-test
 
 unit: setup
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q tests --ignore=tests/site
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks notebooks/*.py
 
 nbval: setup
 	$(BIN)/python -m pytest -q -p no:randomly --nbval notebooks --sanitize-with notebooks/sanitize.cfg
+
+# The whole pipeline, then checks on the site it built (links, images, Thai text, no personal data).
+site-test: report
+	$(BIN)/python -m pytest -q tests/site
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/

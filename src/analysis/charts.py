@@ -181,7 +181,7 @@ def tile_map(provinces, tiles, bands_table):
     handles = [Patch(facecolor=colours[b], label=f"{en} · {th}") for b, en, th in
                zip(bands_table["band"], bands_table["name_en"], bands_table["name_th"], strict=True)]
     handles.append(Patch(facecolor="#d9d9d9", label="not surveyed · ไม่อยู่ในการสำรวจ"))
-    ax.legend(handles=handles, frameon=False, loc="lower left", fontsize=8)
+    ax.legend(handles=handles, frameon=False, loc="lower right", fontsize=8)
     ax.set_title("Readiness band by province · ระดับความพร้อมรายจังหวัด")
     fig.tight_layout()
     return fig

@@ -1,0 +1,79 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+outputs = "outputs"
+
+# %% tags=["remove-input"]
+from IPython.display import HTML, Markdown, display
+
+from analysis import charts, national
+from analysis.codebook import load_codebook
+from analysis.paths import resolve
+
+charts.use_thai_font()
+cb = load_codebook()
+t = national.load_overview(resolve(outputs))
+p = t["province_scores"]
+bt = cb.bands_table()
+nat = t["aggregates"].query("level == 'national'").iloc[0]
+counts = p["band"].value_counts().reindex(bt["band"], fill_value=0)
+display(Markdown(
+    "# ความพร้อมรัฐบาลดิจิทัลของหน่วยงานระดับจังหวัด · Digital Government Readiness of Provincial Agencies\n\n"
+    f"หน่วยงาน {int(nat['n_agencies'])} แห่งใน 76 จังหวัดตอบแบบสำรวจที่ใช้ได้ ค่าเฉลี่ยดัชนีของประเทศคือ "
+    f"**{nat['index']:.1f}** คะแนน (ช่วงความเชื่อมั่น 95%: {nat['index_low']:.1f}–{nat['index_high']:.1f}) · "
+    f"{int(nat['n_agencies'])} agencies in the 76 provinces returned usable responses; the national mean index "
+    f"is **{nat['index']:.1f}** (95 % interval {nat['index_low']:.1f}–{nat['index_high']:.1f}).\n\n"
+    "จำนวนจังหวัดในแต่ละระดับ · Provinces per band: "
+    + ", ".join(f"{r.name_th} / {r.name_en} **{counts[r.band]}**" for r in bt.itertuples())
+    + "\n\nรายงานรายจังหวัดอยู่ในตารางท้ายหน้า · Each province's report is linked from the table at the end."))
+
+# %% tags=["remove-input"]
+display(Markdown("## แผนที่ · Map\n\nแต่ละช่องคือหนึ่งจังหวัด จัดวางตามตำแหน่งโดยประมาณ · "
+                 "Each square is one province, placed roughly where it lies."))
+fig = charts.tile_map(p, national.load_tiles(), bt)
+
+# %% tags=["remove-input"]
+display(Markdown(
+    "## ทุกจังหวัดพร้อมช่วงความเชื่อมั่น · Every province with its interval\n\n"
+    "ช่วงที่ซ้อนทับกันหมายความว่ายังแยกไม่ออกว่าจังหวัดใดพร้อมกว่า · Overlapping intervals mean the data "
+    "cannot tell those provinces apart."))
+fig = charts.caterpillar(p, bt)
+
+# %% tags=["remove-input"]
+display(Markdown("## ภาค · Regions"))
+fig = charts.regions_strip(p)
+
+# %% tags=["remove-input"]
+display(Markdown(
+    "## ความไม่แน่นอนของอันดับ · How certain are the ranks?\n\n"
+    "เส้นสีเทา: ช่วงอันดับจากการสุ่มหน่วยงานซ้ำ (90%); เส้นสีส้ม: ช่วงอันดับเมื่อเปลี่ยนวิธีคำนวณดัชนี (5–95%) · "
+    "Grey: the rank's 90 % interval from resampling agencies; orange: its 5-95 % band over modelling choices "
+    "(normalisation, aggregation, weights, missing items). Quote ranks with their band."))
+fig = charts.rank_bands(p)
+
+# %% tags=["remove-input"]
+s = t["sobol"].round(3)
+display(Markdown("ดัชนี Sobol ของแต่ละทางเลือก (ผลต่ออันดับ) · Sobol indices of each modelling choice on the ranks:"))
+display(HTML(s[["choice", "S1", "ST"]].to_html(index=False)))
+
+# %% tags=["remove-input"]
+display(Markdown(
+    "## ความน่าเชื่อถือของเครื่องมือ · Reliability of the instrument\n\n"
+    "เกณฑ์: Nunnally (1978), Flora (2020), Kaiser (1974), Hu & Bentler (1999) · Thresholds as cited."))
+display(HTML(national.reliability_summary(t).to_html(index=False)))
+
+# %% tags=["remove-input"]
+display(Markdown("## ทุกจังหวัด · All provinces\n\nคลิกหัวตารางเพื่อเรียง · Click a header to sort."))
+band_names = {r.band: (r.name_th, r.name_en) for r in bt.itertuples()}
+display(HTML(national.province_table_html(p, band_names)))
