@@ -38,7 +38,8 @@ T = {
     "en": ["Digital Government Readiness", "Overview", "The six pillars", "The 19 agencies",
            "Weakest areas and what to do", "Caveats"],
 }[lang]
-display(Markdown(f"# {T[0]}: {pr.esc(pr.name(d, lang))}\n\n## {T[1]}\n\n{pr.headline(d, lang)}\n\n"
+title = pr.name(d, lang) if lang == "th" else f"{pr.name(d, lang)} ({d.province['name_th']})"
+display(Markdown(f"# {T[0]}: {pr.esc(title)}\n\n## {T[1]}\n\n{pr.headline(d, lang)}\n\n"
                  f"{pr.comparison(d, lang)}"))
 
 # %% tags=["remove-input"]
