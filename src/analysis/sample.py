@@ -20,6 +20,7 @@ population reliabilities) is saved beside the export for tests of the statistics
 from __future__ import annotations
 
 import argparse
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from factor_analyzer import FactorAnalyzer
 from scipy import optimize, special, stats
 
 from analysis.codebook import Codebook, Item, load_codebook
@@ -124,11 +126,16 @@ def _calibrate_shift(items: list[Item], weights: np.ndarray, difficulty: np.ndar
 
 
 def _population_reliability(items: list[Item], loading: np.ndarray, shift: float, difficulty: np.ndarray,
-                            rng: np.random.Generator, n: int = 200_000) -> tuple[float, float]:
-    """Population alpha and omega of a pillar's unweighted item-score sum, by simulation.
+                            rng: np.random.Generator, n: int = 200_000) -> tuple[float, float, float]:
+    """Population alpha and omegas of a pillar's unweighted item-score sum, by simulation.
 
-    Omega is the squared correlation of the sum score with the pillar factor:
-    ``(sum_i cov(Y_i, f))^2 / var(sum_i Y_i)``; alpha comes from the population covariance.
+    * alpha from the population covariance of the item scores;
+    * ``omega_linear``: the squared correlation of the sum score with the pillar factor,
+      ``(sum_i cov(Y_i, f))^2 / var(sum_i Y_i)``;
+    * ``omega``: what a one-factor model of the item scores estimates, i.e. omega total of the
+      maximum-likelihood one-factor fit (factor_analyzer) to the population covariance. The scored
+      items are capped, discrete functions of the factor, so this counts their non-linear common
+      part as true variance too and sits above ``omega_linear``.
     """
     f = rng.standard_normal(n)
     e = rng.standard_normal((n, len(items)))
@@ -139,8 +146,16 @@ def _population_reliability(items: list[Item], loading: np.ndarray, shift: float
     total_var = cov.sum()
     alpha = k / (k - 1) * (1 - np.trace(cov) / total_var)
     cov_f = ((y - y.mean(0)) * (f - f.mean())[:, None]).mean(0)
-    omega = cov_f.sum() ** 2 / total_var
-    return float(alpha), float(omega)
+    omega_linear = cov_f.sum() ** 2 / total_var
+    sd = np.sqrt(np.diag(cov))
+    fa = FactorAnalyzer(n_factors=1, rotation=None, method="ml", is_corr_matrix=True)
+    with warnings.catch_warnings():  # factor_analyzer 0.5.1 calls a renamed scikit-learn argument
+        warnings.simplefilter("ignore", FutureWarning)
+        fa.fit(cov / np.outer(sd, sd))
+    lam, psi = np.abs(fa.loadings_[:, 0]), fa.get_uniquenesses()
+    common = (lam * sd).sum() ** 2
+    omega = common / (common + (psi * sd**2).sum())
+    return float(alpha), float(omega), float(omega_linear)
 
 
 def _thai_digits(s: str) -> str:
@@ -311,9 +326,10 @@ def generate(codebook: Codebook | None = None, config: dict[str, Any] | None = N
         lam[-1] = lat["weak_loading"]
         b = rng.normal(0, lat["difficulty_sd"], len(items))
         shift = _calibrate_shift(items, w, b, cfg["pillar_target_means"][p.id])
-        alpha, omega = _population_reliability(items, lam, shift, b, truth_rng)
+        alpha, omega, omega_linear = _population_reliability(items, lam, shift, b, truth_rng)
         pillar_rows.append({"pillar": p.id, "target_mean": cfg["pillar_target_means"][p.id], "shift": shift,
-                            "n_items": len(items), "alpha_population": alpha, "omega_population": omega})
+                            "n_items": len(items), "alpha_population": alpha, "omega_population": omega,
+                            "omega_linear_population": omega_linear})
         for i, it in enumerate(items):
             z = lam[i] * ag[f"f_{p.id}"] + np.sqrt(1 - lam[i] ** 2) * rng.standard_normal(len(ag)) + shift + b[i]
             codes[it.id] = answer_codes(it, z.to_numpy())
@@ -590,9 +606,11 @@ Written by `analysis.sample` with the parameters in `model.json` (a copy of `par
   the number of agencies that responded and the number that should come out of cleaning.
 - `agency_types.csv`: the agency-type effects.
 - `loadings.csv`: each item's factor loading on its pillar and its difficulty.
-- `pillars.csv`: the calibration target, the solved shift, and the population Cronbach's alpha and
-  McDonald's omega of each pillar's unweighted item-score sum (omega as the squared correlation of
-  the sum score with the pillar factor), from 200,000 simulated agencies.
+- `pillars.csv`: the calibration target, the solved shift, and, from 200,000 simulated agencies, the
+  population Cronbach's alpha and McDonald's omega of each pillar's unweighted item-score sum:
+  `omega_population` is omega total of the one-factor ML fit to the population covariance (what the
+  omega estimator estimates); `omega_linear_population` is the squared correlation of the sum score
+  with the pillar factor (lower: it leaves out the items' non-linear common part).
 """
 
 
