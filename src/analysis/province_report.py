@@ -143,22 +143,29 @@ def comparison(d: ProvinceData, lang: str) -> str:
     p, nat, reg = d.province, d.national(), d.region()
     region = p["region_th"] if lang == "th" else p["region_en"]
     diff_nat = p["index"] - nat["index"]
+    diff_reg = p["index"] - reg["index"]
     label = d.vs_nation["label"] if d.vs_nation is not None else "not different"
     if lang == "th":
-        above = "สูงกว่า" if diff_nat > 0 else "ต่ำกว่า"
+        def rel(x: float) -> str:
+            return "สูงกว่า" if x > 0 else "ต่ำกว่า"
+
         verdict = {"above": "สูงกว่าค่าเฉลี่ยประเทศอย่างมีนัยสำคัญทางสถิติ",
                    "below": "ต่ำกว่าค่าเฉลี่ยประเทศอย่างมีนัยสำคัญทางสถิติ",
                    "not different": "ยังไม่อาจสรุปได้ว่าแตกต่างจากค่าเฉลี่ยประเทศ"}[label]
-        return (f"คะแนนนี้{above}ค่าเฉลี่ยประเทศ ({_f(nat['index'])}) อยู่ {_f(abs(diff_nat))} คะแนน "
-                f"และเทียบกับค่าเฉลี่ย{esc(region)} ({_f(reg['index'])}) เมื่อทดสอบพร้อมกันทั้ง 76 จังหวัด "
-                f"(ปรับค่า p ด้วยวิธี Benjamini-Hochberg) จังหวัดนี้{verdict}")
-    above = "above" if diff_nat > 0 else "below"
+        return (f"คะแนนนี้{rel(diff_nat)}ค่าเฉลี่ยประเทศ ({_f(nat['index'])}) {_f(abs(diff_nat))} คะแนน "
+                f"และ{rel(diff_reg)}ค่าเฉลี่ยของ{esc(region)} ({_f(reg['index'])}) {_f(abs(diff_reg))} คะแนน "
+                f"เมื่อทดสอบพร้อมกันทั้ง 76 จังหวัด (ปรับค่า p ด้วยวิธี Benjamini-Hochberg) จังหวัดนี้{verdict}")
+
+    def rel_en(x: float) -> str:
+        return "above" if x > 0 else "below"
+
     verdict = {"above": "is significantly above the national mean",
                "below": "is significantly below the national mean",
                "not different": "cannot be told apart from the national mean"}[label]
-    return (f"That is {_f(abs(diff_nat))} points {above} the national mean ({_f(nat['index'])}); the "
-            f"{esc(region)} region averages {_f(reg['index'])}. Tested against the nation alongside all 76 "
-            f"provinces (Benjamini-Hochberg correction), the province {verdict}.")
+    return (f"That is {_f(abs(diff_nat))} points {rel_en(diff_nat)} the national mean ({_f(nat['index'])}) "
+            f"and {_f(abs(diff_reg))} points {rel_en(diff_reg)} the {esc(region)} region's mean "
+            f"({_f(reg['index'])}). Tested against the nation alongside all 76 provinces "
+            f"(Benjamini-Hochberg correction), the province {verdict}.")
 
 
 def pillar_text(d: ProvinceData, lang: str) -> str:
