@@ -23,7 +23,7 @@ import os
 import time
 from collections.abc import Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -256,5 +256,3 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  FAILED {key}: {(r.get('error') or '')[:300]}")
     return 1 if s["failed"] else 0
 
-
-__all__ = ["Task", "plan", "run_batch", "run_task", "to_html", "asdict"]

@@ -7,7 +7,7 @@ changes the scores without code changes.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -271,8 +271,3 @@ def province_item_means(clean: pd.DataFrame, codebook: Codebook, normalisation: 
     out["indicator"] = out["item"].map(items["indicator"])
     out["pillar"] = out["item"].map(items["pillar"])
     return out[["province", "pillar", "indicator", "item", "score", "n_answered"]]
-
-
-def describe_choices(choices: Choices) -> dict[str, Any]:
-    """The choices as a plain dict (for logs and notebook display)."""
-    return asdict(choices)
