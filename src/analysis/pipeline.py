@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import nbformat
 
@@ -38,8 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m analysis report", description=main.__doc__)
     ap.add_argument("--workers", type=int, default=None, help="parallel kernels for the province batch")
     ap.add_argument("--force", action="store_true", help="re-run every province write-up")
+    ap.add_argument("--raw", nargs="+", default=None, metavar="EXPORT",
+                    help="raw survey exports (CSV/XLSX) to analyse instead of the bundled sample")
     args = ap.parse_args(argv)
-    for name in ("00_survey_overview", "01_clean_responses", "02_reliability", "03_readiness_index"):
+    raw = [str(Path(p).resolve()) for p in args.raw] if args.raw else None
+    run_notebook_step("00_survey_overview", {"raw_path": raw[0]} if raw else None)
+    run_notebook_step("01_clean_responses", {"raw_paths": raw} if raw else None)
+    for name in ("02_reliability", "03_readiness_index"):
         run_notebook_step(name)
     batch_args = ["--force"] if args.force else []
     if args.workers:
