@@ -15,6 +15,7 @@ from analysis.clean import run_cleaning
 from analysis.index import load_choices, load_index_config
 from analysis.paths import sample_dir
 from analysis.reliability import run_reliability
+from analysis.sample import TEST_NAMES
 from analysis.uncertainty import run_index
 
 
@@ -116,7 +117,7 @@ def test_dask_local_cluster_executor(outputs) -> None:
 
 def test_pages_hold_no_personal_data_or_raw_comments(two_pages, outputs, export) -> None:
     raw = export.raw
-    real = ~raw["respondent_name"].isin(["ทดสอบ ระบบ", "test test", "ทดสอบ", "Test User"])  # test rows: no person
+    real = ~raw["respondent_name"].isin(TEST_NAMES)
     needles = set(raw.loc[real, "respondent_name"]) | set(raw["respondent_email"]) | set(raw["respondent_phone"])
     comments = {c for c in raw["comments"] if re.search(r"[<>&]", c)}
     pages = [p for p in (outputs / "site").rglob("*.html")]

@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib import font_manager
+from matplotlib.patches import Patch, Rectangle
+
+from analysis.province_report import pillar_name
+from analysis.reference import load_agencies
 
 #: Okabe-Ito: distinguishable by colour-blind readers; paired with hatching/markers where it matters.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -50,10 +56,6 @@ LABELS = {
 
 def pillar_comparison(d, lang: str = "th"):
     """Province, region and nation on each pillar, with intervals; markers differ as well as colours."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    from analysis.province_report import pillar_name
 
     lab = LABELS[lang]
     ids = [p.id for p in d.codebook.pillars]
@@ -80,10 +82,6 @@ def pillar_comparison(d, lang: str = "th"):
 
 def agency_heatmap(d, lang: str = "th"):
     """Agency x pillar scores (viridis: ordered light-dark, readable in grey and by colour-blind readers)."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    from analysis.reference import load_agencies
 
     lab = LABELS[lang]
     agencies = load_agencies()
@@ -107,8 +105,6 @@ def agency_heatmap(d, lang: str = "th"):
 
 def caterpillar(provinces, bands_table, title: str = "Province readiness index · ดัชนีความพร้อมรายจังหวัด"):
     """Every province's index with its 95 % interval, ordered; dotted lines at the band cut-offs."""
-    import matplotlib.pyplot as plt
-    import numpy as np
 
     order = provinces.sort_values("index")
     fig, ax = plt.subplots(figsize=(7.5, 12))
@@ -127,8 +123,6 @@ def caterpillar(provinces, bands_table, title: str = "Province readiness index �
 
 def rank_bands(provinces):
     """Median rank and 5-95 % rank band over modelling choices, with the bootstrap 90 % rank interval."""
-    import matplotlib.pyplot as plt
-    import numpy as np
 
     order = provinces.sort_values("rank")
     fig, ax = plt.subplots(figsize=(7.5, 12))
@@ -149,8 +143,6 @@ def rank_bands(provinces):
 
 def regions_strip(provinces):
     """Province indices by region, one column per region, with the regional mean marked."""
-    import matplotlib.pyplot as plt
-    import numpy as np
 
     regions = provinces.groupby("region_en")["index"].mean().sort_values().index.tolist()
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
@@ -170,8 +162,6 @@ def regions_strip(provinces):
 
 def tile_map(provinces, tiles, bands_table):
     """A tile-grid map: one square per province, coloured by readiness band (ordered light to dark)."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch, Rectangle
 
     colours = dict(zip(bands_table["band"], ["#fde725", "#5ec962", "#21918c", "#3b528b"], strict=False))
     data = tiles.merge(provinces[["province", "abbr_en", "band"]], left_on="iso_code", right_on="province", how="left")

@@ -40,11 +40,12 @@ def out_of_sync(py: Path, ipynb: Path) -> str | None:
     """Why a twin pair differs (``None`` when in sync)."""
     if not ipynb.exists():
         return f"{ipynb.name} is missing; run 'make golden'"
-    a, b = code_sources(jupytext.read(py)), code_sources(nbformat.read(ipynb, as_version=4))
+    nb = nbformat.read(ipynb, as_version=4)
+    a, b = code_sources(jupytext.read(py)), code_sources(nb)
     if a != b:
         first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
         return f"{py.name} and {ipynb.name} differ from cell {first + 1}; run 'make golden'"
-    unrun = [i for i, c in enumerate(nbformat.read(ipynb, as_version=4).cells)
+    unrun = [i for i, c in enumerate(nb.cells)
              if c.cell_type == "code" and c.source.strip() and c.get("execution_count") is None]
     if unrun:
         return f"{ipynb.name}: cells {unrun} were never executed; run 'make golden'"

@@ -29,6 +29,9 @@ from scipy import optimize, stats
 from statsmodels.stats.multitest import multipletests
 
 from analysis.codebook import Codebook
+from analysis.index import agency_scores, load_choices
+from analysis.safeio import write_table
+from analysis.scoring import score_items
 
 ITEM_TOTAL_THRESHOLD = 0.30
 ITEM_TOTAL_SOURCE = "Nunnally & Bernstein 1994; corrected item-total >= .30"
@@ -490,10 +493,6 @@ def run_reliability(clean: pd.DataFrame, codebook: Codebook, out_dir: str | Path
 
     Agency index and pillar scores use the default choices of ``params/index.yaml``.
     """
-    from analysis.index import agency_scores, load_choices
-    from analysis.safeio import write_table
-    from analysis.scoring import score_items
-
     items = codebook.items_table()
     scores = score_items(clean, codebook)
     agencies = agency_scores(clean, codebook, load_choices())

@@ -76,7 +76,8 @@ _HTML_COMMENTS = ["<script>alert('xss')</script>", "<b>ต้องการง�
                   '<a href="javascript:alert(1)">คลิก</a>', "งบ < 5,000 บาท & ไม่เพียงพอ > ต้องการเพิ่ม"]
 _UNKNOWN_PROVINCES = ["เมืองพัทยา", "เบตง", "Suvarnabhumi", "จ.สุวรรณภูมิ"]
 _BANGKOK = ["กรุงเทพมหานคร", "กทม.", "Bangkok", "กรุงเทพฯ", "TH-10", "จังหวัดกรุงเทพมหานคร"]
-_TEST_NAMES = ["ทดสอบ ระบบ", "test test", "ทดสอบ", "Test User"]
+#: Respondent names of the injected test submissions (no real person behind them).
+TEST_NAMES = ["ทดสอบ ระบบ", "test test", "ทดสอบ", "Test User"]
 _NONE_SELECTED = [("ไม่มีข้อใด", 0.6), ("None of the above", 0.4)]
 
 
@@ -441,7 +442,7 @@ def generate(codebook: Codebook | None = None, config: dict[str, Any] | None = N
         rec = {"submission_id": sid, "submitted_at": rend.submitted_at(s["t"]), "province": prov_txt,
                "agency": agency_txt, **s["person"]}
         if kind == "test":
-            rec["respondent_name"] = _TEST_NAMES[int(rng.integers(len(_TEST_NAMES)))]
+            rec["respondent_name"] = TEST_NAMES[int(rng.integers(len(TEST_NAMES)))]
         for j, iid in enumerate(item_ids):
             rec[iid] = s["oor"].get(iid) or rend.answer(cb.item(iid), s["codes"][j])
         for iid, val in s["oor"].items():

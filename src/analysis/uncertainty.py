@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,15 +30,20 @@ from analysis.index import (
     NORMALISATIONS,
     WEIGHTINGS,
     Choices,
+    agency_scores,
     aggregate,
+    aggregates,
     bands,
     impute_type_mean,
     normalise_items,
     pillar_scores,
     pillar_weights,
+    province_item_means,
     province_means,
     score_columns,
 )
+from analysis.reference import load_provinces
+from analysis.safeio import write_json, write_table
 
 
 def _padded(agencies: pd.DataFrame, provinces: list[str], col: str) -> tuple[np.ndarray, np.ndarray]:
@@ -139,8 +145,7 @@ class ChoiceModel:
         self.codebook = codebook
         self.base = base
         self.pillar_ids = [p.id for p in codebook.pillars]
-        provinces = province_means(clean.assign(index=0.0, **{p: 0.0 for p in self.pillar_ids}), codebook)
-        self.provinces = provinces["province"].tolist()
+        self.provinces = load_provinces(in_survey_only=True)["iso_code"].tolist()
         member = pd.get_dummies(pd.Categorical(clean["province"], categories=self.provinces)).to_numpy(float).T
         self.member = member  # (provinces, agencies)
         self.pillars: dict[tuple[str, str, str, str], np.ndarray] = {}
@@ -181,6 +186,12 @@ def _decode(row: np.ndarray, n_pillars: int, perturbation: float) -> tuple[list[
     return choices, mult
 
 
+def _evaluate(model: ChoiceModel, row: np.ndarray, perturbation: float) -> np.ndarray:
+    """Province index at one unit-cube point of the choice space."""
+    choices, mult = _decode(row, len(model.pillar_ids), perturbation)
+    return model.province_index(*choices, mult)
+
+
 def choice_uncertainty(clean: pd.DataFrame, codebook: Codebook, base: Choices, n_draws: int = 1000,
                        sobol_base: int = 256, perturbation: float = 0.25, seed: int = 0,
                        model: ChoiceModel | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -197,8 +208,7 @@ def choice_uncertainty(clean: pd.DataFrame, codebook: Codebook, base: Choices, n
     nominal_rank = rank_desc(model.nominal())
     rng = np.random.default_rng(seed)
     unit = rng.random((n_draws, 4 + k))
-    ranks = np.column_stack([rank_desc(model.province_index(*_decode(u, k, perturbation)[0],
-                                                            _decode(u, k, perturbation)[1])) for u in unit])
+    ranks = np.column_stack([rank_desc(_evaluate(model, u, perturbation)) for u in unit])
     rank_table = pd.DataFrame({
         "province": model.provinces,
         "rank_nominal": nominal_rank,
@@ -211,9 +221,7 @@ def choice_uncertainty(clean: pd.DataFrame, codebook: Codebook, base: Choices, n
     problem: dict[str, Any] = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names),
                                "groups": [*_LEVELS, *(["pillar_weights"] * k)]}
     x = sobol_sample.sample(problem, sobol_base, calc_second_order=False, scramble=True, seed=seed)
-    y = np.array([np.abs(rank_desc(model.province_index(*_decode(u, k, perturbation)[0],
-                                                        _decode(u, k, perturbation)[1])) - nominal_rank).mean()
-                  for u in x])
+    y = np.array([np.abs(rank_desc(_evaluate(model, u, perturbation)) - nominal_rank).mean() for u in x])
     si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
     sobol = pd.DataFrame({"choice": [*_LEVELS, "pillar_weights"], "S1": si["S1"], "S1_conf": si["S1_conf"],
                           "ST": si["ST"], "ST_conf": si["ST_conf"]})
@@ -228,11 +236,6 @@ def run_index(clean: pd.DataFrame, codebook: Codebook, choices: Choices, config:
     Tables: ``agency_scores``, ``province_scores`` (index and pillars with BCa intervals, band and
     its probability, rank and rank interval, Monte-Carlo rank band), ``aggregates``, ``sobol``.
     """
-    from pathlib import Path
-
-    from analysis.index import agency_scores, aggregates, province_item_means
-    from analysis.safeio import write_json, write_table
-
     bc, mc = config["bootstrap"], config["monte_carlo"]
     agencies = agency_scores(clean, codebook, choices)
     provinces = province_bootstrap(agencies, codebook, bc["n"], bc["confidence"], bc["rank_interval"], bc["seed"])
