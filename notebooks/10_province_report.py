@@ -11,18 +11,17 @@
 #     name: python3
 # ---
 
-# %% tags=["remove-cell"]
+# %% tags=["parameters"]
 # One province's write-up. Parameters: `province` (ISO 3166-2 code, e.g. "TH-50") and `lang`
 # ("th" or "en"). It only reads results computed once for all provinces (outputs/index,
 # outputs/reliability, outputs/clean) and draws; run `make report` (or notebooks 01-03) first.
 
-# %% tags=["parameters"]
 province = "TH-50"
 lang = "th"
 outputs = "outputs"
 
 # %% tags=["remove-cell"]
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from analysis import charts
 from analysis import province_report as pr
@@ -44,14 +43,12 @@ display(Markdown(f"# {T[0]}: {pr.esc(title)}\n\n## {T[1]}\n\n{pr.headline(d, lan
 
 # %% tags=["remove-input"]
 display(Markdown(f"## {T[2]}\n\n{pr.pillar_text(d, lang)}"))
-fig = charts.pillar_comparison(d, lang)
+display(HTML(charts.figure_html(charts.pillar_comparison(d, lang), charts.pillar_comparison_alt(d, lang))))
 
 # %% tags=["remove-input"]
 display(Markdown(f"## {T[3]}\n\n{pr.agency_text(d, lang)}"))
-fig = charts.agency_heatmap(d, lang)
+display(HTML(charts.agency_heatmap(d, lang)))
 
 # %% tags=["remove-input"]
 display(Markdown(f"## {T[4]}\n\n{pr.recommendations_text(d, lang)}"))
-
-# %% tags=["remove-input"]
 display(Markdown(f"## {T[5]}\n\n{pr.caveats_text(d, lang)}\n\n{pr.methods_text(lang)}"))

@@ -41,18 +41,23 @@ display(Markdown(
 # %% tags=["remove-input"]
 display(Markdown("## แผนที่ · Map\n\nแต่ละช่องคือหนึ่งจังหวัด จัดวางตามตำแหน่งโดยประมาณ · "
                  "Each square is one province, placed roughly where it lies."))
-fig = charts.tile_map(p, national.load_tiles(), bt)
+display(HTML(charts.figure_html(charts.tile_map(p, national.load_tiles(), bt),
+                                "แผนที่ช่องสี่เหลี่ยมของจังหวัด สีตามระดับความพร้อม · Tile map of the provinces "
+                                "coloured by readiness band (values in the table at the end)")))
 
 # %% tags=["remove-input"]
 display(Markdown(
     "## ทุกจังหวัดพร้อมช่วงความเชื่อมั่น · Every province with its interval\n\n"
     "ช่วงที่ซ้อนทับกันหมายความว่ายังแยกไม่ออกว่าจังหวัดใดพร้อมกว่า · Overlapping intervals mean the data "
     "cannot tell those provinces apart."))
-fig = charts.caterpillar(p, bt)
+display(HTML(charts.figure_html(charts.caterpillar(p, bt),
+                                "ดัชนีของทุกจังหวัดเรียงจากน้อยไปมากพร้อมช่วงความเชื่อมั่น · Every province's index, "
+                                "ordered, with its 95 % interval (values in the table at the end)")))
 
 # %% tags=["remove-input"]
 display(Markdown("## ภาค · Regions"))
-fig = charts.regions_strip(p)
+display(HTML(charts.figure_html(charts.regions_strip(p), "ดัชนีของจังหวัดจำแนกตามภาค · Province indices by region, "
+                                "with each region's mean")))
 
 # %% tags=["remove-input"]
 display(Markdown(
@@ -60,7 +65,8 @@ display(Markdown(
     "เส้นสีเทา: ช่วงอันดับจากการสุ่มหน่วยงานซ้ำ (90%); เส้นสีส้ม: ช่วงอันดับเมื่อเปลี่ยนวิธีคำนวณดัชนี (5–95%) · "
     "Grey: the rank's 90 % interval from resampling agencies; orange: its 5-95 % band over modelling choices "
     "(normalisation, aggregation, weights, missing items). Quote ranks with their band."))
-fig = charts.rank_bands(p)
+display(HTML(charts.figure_html(charts.rank_bands(p), "อันดับและช่วงอันดับของทุกจังหวัด · Every province's rank "
+                                "with its bootstrap and modelling-choice bands")))
 
 # %% tags=["remove-input"]
 s = t["sobol"].round(3)

@@ -46,7 +46,13 @@ def test_province_page_in_each_language(two_pages) -> None:
     assert "Chiang Mai" in en_html and "readiness index" in en_html
     for page in (th_html, en_html):
         assert "from analysis" not in page, "code must not show on the page"
-        assert page.count("data:image/png;base64") >= 2, "two charts per page"
+        (img,) = re.findall(r"<img [^>]*>", page)  # the pillar chart, described for screen readers
+        assert 'src="data:image/png;base64,' in img and "No description" not in img
+        assert re.search(r'alt="[^"]*P1[^"]*P6 [^"]*"', img), "the alternative text gives every pillar's values"
+        table = page[page.index('<table class="dgr-heatmap"'):]
+        table = table[:table.index("</table>")]
+        assert table.count('<th scope="row"') == 19, "the heatmap lists all 19 agencies"
+        assert table.count("<td") == 19 * 6, "one cell per agency and pillar"
         assert "../index.html" in page
         assert "font/ttf;base64" in page, "Sarabun embedded for Thai"
     assert Path(th["notebook"]).exists()

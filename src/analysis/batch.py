@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -90,6 +91,7 @@ def plan(provinces: list[str], langs: list[str], outputs: Path | None = None) ->
     return tasks
 
 
+@functools.cache
 def _font_css() -> str:
     """@font-face rules with Sarabun embedded as data URIs.
 
@@ -113,48 +115,60 @@ PAGE_CSS = ("body,.jp-RenderedHTMLCommon,.jp-RenderedMarkdown{font-family:'Sarab
             "font-size:16px;line-height:1.6;} .jp-Cell{max-width:1000px;margin:auto;}")
 
 
-def to_html(nb: Any, title: str | None = None) -> str:
-    """An executed notebook as an HTML page without code (inputs and prompts hidden), Sarabun embedded."""
+@functools.cache
+def _exporter() -> Any:
+    """One HTML exporter per process: building it compiles the Jinja templates (~0.2 s), once."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or "DGR"}})
+    return HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                        exclude_output_prompt=True)
+
+
+def to_html(nb: Any, title: str | None = None) -> str:
+    """An executed notebook as an HTML page without code (inputs and prompts hidden), Sarabun embedded."""
+    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title or "DGR"}})
     return body.replace("</head>", f"<style>{_font_css()}{PAGE_CSS}</style></head>", 1)
+
+
+class _NothingWritten(Exception):
+    """Papermill failed before writing the output notebook (so there is no partial record to keep)."""
 
 
 def run_task(task: Task) -> dict[str, Any]:
     """Execute one write-up and publish its page; never raises (the result says what happened)."""
-    import nbformat
     import papermill as pm
 
     t0 = time.perf_counter()
     params = {"province": task.province, "lang": task.lang, "outputs": task.outputs}
     error, attempts = None, 0
     Path(task.ipynb).parent.mkdir(parents=True, exist_ok=True)
+    kept = True
     while attempts < RETRIES:
         attempts += 1
-        error = None
-        with atomic_path(task.ipynb) as tmp:
-            try:
-                pm.execute_notebook(task.notebook, str(tmp), parameters=params, kernel_name="python3",
-                                    cwd=str(Path(task.notebook).parent), progress_bar=False, log_output=False)
-            except Exception as e:  # noqa: BLE001 - every failure is reported in the manifest
-                error = f"{type(e).__name__}: {e}"
-                if any(s in str(e) for s in KERNEL_START_ERRORS) and attempts < RETRIES:
-                    time.sleep(0.5 * attempts)
-                    continue
-                if not tmp.exists():
-                    raise
-            # the executed notebook is kept either way: on failure it is the record of where it stopped
+        error, kept = None, True
+        try:
+            with atomic_path(task.ipynb) as tmp:
+                try:
+                    nb = pm.execute_notebook(task.notebook, str(tmp), parameters=params, kernel_name="python3",
+                                             cwd=str(Path(task.notebook).parent), progress_bar=False,
+                                             log_output=False, shutdown_kernel="immediate")  # outputs all in
+                except Exception as e:  # noqa: BLE001 - every failure is reported in the manifest
+                    error = f"{type(e).__name__}: {e}"
+                    if tmp.stat().st_size == 0:  # papermill stopped before writing anything: keep no file
+                        raise _NothingWritten from e
+                # otherwise the executed notebook is kept either way: on failure it records where it stopped
+        except _NothingWritten:
+            kept = False
+        if error is not None and any(s in error for s in KERNEL_START_ERRORS) and attempts < RETRIES:
+            time.sleep(0.5 * attempts)
+            continue
         break
     if error is None:
-        nb = nbformat.read(task.ipynb, as_version=4)
         write_text(to_html(nb, title=task.key), task.html)
     return {"key": task.key, "province": task.province, "lang": task.lang,
             "status": "ok" if error is None else "failed", "error": error, "attempts": attempts,
             "duration_s": round(time.perf_counter() - t0, 3), "fingerprint": task.fingerprint,
-            "notebook": task.ipynb, "html": task.html if error is None else None}
+            "notebook": task.ipynb if kept else None, "html": task.html if error is None else None}
 
 
 def manifest_path(outputs: Path | None = None) -> Path:
@@ -205,8 +219,8 @@ def run_batch(tasks: list[Task], executor: Executor | None = None, workers: int 
             done += res["status"] == "ok"
             manifest["tasks"][task.key] = res
             write_json(manifest, manifest_path(outputs))  # after every task, so an interruption resumes
-            bar.set_postfix(done=done, failed=failed)
             bar.update(1)
+            bar.set_postfix(done=done, failed=failed)
         bar.close()
     finally:
         if own:

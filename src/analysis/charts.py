@@ -1,7 +1,9 @@
-"""Chart conventions: Sarabun for Thai text, a colour-blind-safe palette, reproducible PNGs."""
+"""Chart conventions: Sarabun for Thai text, a colour-blind-safe palette, PNGs with alternative text."""
 
 from __future__ import annotations
 
+import base64
+import io
 from pathlib import Path
 
 import matplotlib as mpl
@@ -10,7 +12,7 @@ import numpy as np
 from matplotlib import font_manager
 from matplotlib.patches import Patch, Rectangle
 
-from analysis.province_report import pillar_name
+from analysis.province_report import esc, pillar_name
 from analysis.reference import load_agencies
 
 #: Okabe-Ito: distinguishable by colour-blind readers; paired with hatching/markers where it matters.
@@ -44,13 +46,28 @@ def use_thai_font() -> str:
     return "Sarabun"
 
 
+def figure_html(fig, alt: str) -> str:
+    """The figure as an ``<img>`` with alternative text (for screen readers), closed afterwards.
+
+    IPython's inline PNG output has no place for alternative text, and nbconvert then labels every
+    image "No description has been provided"; an HTML output carries the description. The PNG
+    has no timestamp or software stamp, so the same figure gives the same bytes.
+    """
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=mpl.rcParams["figure.dpi"], metadata={"Software": None})
+    plt.close(fig)
+    width = round(fig.get_figwidth() * mpl.rcParams["figure.dpi"])
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}" width="{width}" style="max-width:100%">'
+
+
 LABELS = {
     "th": {"province": "จังหวัด", "region": "ภาค", "nation": "ประเทศ", "score": "คะแนน (0-100)",
            "pillars_title": "คะแนนรายด้าน เทียบกับภาคและประเทศ (ช่วงความเชื่อมั่น 95%)",
-           "heatmap_title": "คะแนนรายด้านของแต่ละหน่วยงาน", "no_response": "ไม่ตอบ"},
+           "heatmap_title": "คะแนนรายด้านของแต่ละหน่วยงาน", "no_response": "ไม่ตอบ", "no_data": "ไม่มีข้อมูล", "agency": "หน่วยงาน"},
     "en": {"province": "Province", "region": "Region", "nation": "Nation", "score": "score (0-100)",
            "pillars_title": "Pillar scores against region and nation (95 % intervals)",
-           "heatmap_title": "Pillar scores of each agency", "no_response": "no response"},
+           "heatmap_title": "Pillar scores of each agency", "no_response": "no response", "no_data": "no data", "agency": "Agency"},
 }
 
 
@@ -80,27 +97,53 @@ def pillar_comparison(d, lang: str = "th"):
     return fig
 
 
-def agency_heatmap(d, lang: str = "th"):
-    """Agency x pillar scores (viridis: ordered light-dark, readable in grey and by colour-blind readers)."""
+def pillar_comparison_alt(d, lang: str = "th") -> str:
+    """A text version of :func:`pillar_comparison` for screen readers: every value it plots."""
+    lab = LABELS[lang]
+    nat, reg = d.national(), d.region()
 
+    def v(x: float) -> str:
+        return lab["no_data"] if np.isnan(x) else f"{x:.1f}"
+
+    parts = [f"{p.id} {pillar_name(d, p.id, lang)}: {lab['province']} {v(d.province[p.id])}, "
+             f"{lab['region']} {v(reg[p.id])}, {lab['nation']} {v(nat[p.id])}" for p in d.codebook.pillars]
+    return f"{lab['pillars_title']}. " + "; ".join(parts)
+
+
+def agency_heatmap(d, lang: str = "th") -> str:
+    """Agency x pillar scores as an HTML table shaded like a heatmap, with every score printed.
+
+    A table rather than a picture: the numbers stay readable in grey print and by screen readers,
+    the Thai names reflow on a phone, and it costs no image rendering in each of the 152 kernels.
+    Shading is viridis (ordered light-dark, safe for colour-blind readers); text colour follows
+    the shade's lightness so every cell keeps its contrast.
+    """
     lab = LABELS[lang]
     agencies = load_agencies()
     ids = [p.id for p in d.codebook.pillars]
-    scores = d.agencies.set_index("agency")[ids].reindex(agencies["code"])
+    scores = d.agencies.set_index("agency")[ids].reindex(agencies["code"]).to_numpy(dtype=float)
     names = agencies["name_th" if lang == "th" else "name_en"].tolist()
-    fig, ax = plt.subplots(figsize=(7.5, 7))
-    im = ax.imshow(scores.to_numpy(dtype=float), cmap="viridis", vmin=0, vmax=100, aspect="auto")
-    ax.set_xticks(np.arange(len(ids)), ids)
-    ax.set_yticks(np.arange(len(names)), names, fontsize=8)
-    for r, row in enumerate(scores.to_numpy(dtype=float)):
-        for c, v in enumerate(row):
-            txt = lab["no_response"] if np.isnan(v) else f"{v:.0f}"
-            ax.text(c, r, txt, ha="center", va="center", fontsize=7,
-                    color="black" if np.isnan(v) or v > 60 else "white")
-    fig.colorbar(im, ax=ax, label=lab["score"], fraction=0.04)
-    fig.suptitle(lab["heatmap_title"], fontsize=11)
-    fig.tight_layout()
-    return fig
+    cmap = mpl.colormaps["viridis"]
+    head = "".join(f'<th scope="col" title="{esc(pillar_name(d, i, lang))}">{esc(i)}</th>' for i in ids)
+    rows = []
+    for agency, row in zip(names, scores, strict=True):
+        cells = []
+        for v in row:
+            if np.isnan(v):
+                cells.append(f'<td style="background:#eeeeee;color:#444444;font-style:italic">{esc(lab["no_response"])}</td>')
+                continue
+            rgb = cmap(v / 100)[:3]
+            light = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]  # relative luminance (sRGB weights)
+            cells.append(f'<td style="background:{mpl.colors.to_hex(rgb)};color:{"#000000" if light > 0.45 else "#ffffff"}">'
+                         f"{v:.0f}</td>")
+        rows.append(f'<tr><th scope="row" style="text-align:left;font-weight:normal">{esc(agency)}</th>{"".join(cells)}</tr>')
+    legend = " ".join(f'<span style="background:{mpl.colors.to_hex(cmap(v / 100))};color:{"#000000" if v > 50 else "#ffffff"};'
+                      f'padding:0 6px">{v}</span>' for v in (0, 25, 50, 75, 100))
+    return (f'<table class="dgr-heatmap" style="border-collapse:collapse;text-align:center;font-size:14px">'
+            f'<caption style="font-weight:bold;text-align:left">{esc(lab["heatmap_title"])}</caption>'
+            f'<thead><tr><th scope="col">{esc(lab["agency"])}</th>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>'
+            f'<p style="font-size:13px">{esc(lab["score"])}: {legend}</p>')
 
 
 def caterpillar(provinces, bands_table, title: str = "Province readiness index · ดัชนีความพร้อมรายจังหวัด"):

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from analysis.paths import params_dir
+from analysis.paths import params_dir, read_yaml
 
 
 class CodebookError(ValueError):
@@ -371,7 +371,7 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     """
     path = Path(path) if path is not None else params_dir() / "questionnaire.yaml"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path)
     except FileNotFoundError:
         raise CodebookError(f"{path}: codebook file not found") from None
     except yaml.YAMLError as e:

@@ -13,11 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import stats
 
 from analysis.codebook import Codebook
-from analysis.paths import params_dir
+from analysis.paths import params_dir, read_yaml
 from analysis.reference import load_provinces
 from analysis.scoring import score_items
 
@@ -52,7 +51,7 @@ class Choices:
 def load_index_config(path: str | Path | None = None) -> dict[str, Any]:
     """The whole ``params/index.yaml`` (choices, bootstrap and Monte-Carlo settings)."""
     p = Path(path) if path is not None else params_dir() / "index.yaml"
-    return yaml.safe_load(p.read_text(encoding="utf-8"))
+    return read_yaml(p)
 
 
 def load_choices(path: str | Path | None = None, **overrides: Any) -> Choices:

@@ -21,19 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from pythainlp.util import thai_digit_to_arabic_digit
 from rapidfuzz import fuzz, process
 
 from analysis.codebook import OPTION_DELIMITERS, Codebook, Item
-from analysis.paths import params_dir
+from analysis.paths import params_dir, read_yaml
 
 
 @cache
 def load_rules(path: str | None = None) -> dict[str, Any]:
     """The cleaning rules (default ``params/cleaning.yaml``)."""
     p = Path(path) if path else params_dir() / "cleaning.yaml"
-    return yaml.safe_load(p.read_text(encoding="utf-8"))
+    return read_yaml(p)
 
 
 # --- text -------------------------------------------------------------------------------------

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 
 def project_root() -> Path:
@@ -44,3 +47,13 @@ def resolve(path: str | os.PathLike[str]) -> Path:
     """Resolve a path given relative to the project root (absolute paths pass through)."""
     p = Path(path)
     return p if p.is_absolute() else project_root() / p
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML file with the safe loader, in libyaml's C version when PyYAML was built with it.
+
+    The C loader accepts the same documents and builds the same objects; it parses the 70-item
+    codebook ~10x faster, which matters because every one of the 152 province kernels reads it.
+    """
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from analysis.paths import params_dir
+from analysis.paths import params_dir, read_yaml
 
 #: Region codes with Thai and English names (the six-region grouping).
 REGIONS: dict[str, tuple[str, str]] = {
@@ -46,7 +45,7 @@ def load_provinces(path: str | Path | None = None, *, in_survey_only: bool = Fal
 def load_agencies(path: str | Path | None = None) -> pd.DataFrame:
     """The surveyed agency types: ``code``, ``name_th``, ``name_en``, ``abbr_th``, ``aliases``."""
     path = Path(path) if path is not None else params_dir() / "agencies.yaml"
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     df = pd.DataFrame(raw["agencies"])
     if df["code"].duplicated().any():
         raise ValueError(f"{path}: duplicate agency codes {sorted(df.loc[df['code'].duplicated(), 'code'])}")

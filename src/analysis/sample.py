@@ -28,12 +28,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from factor_analyzer import FactorAnalyzer
 from scipy import optimize, special, stats
 
 from analysis.codebook import Codebook, Item, load_codebook
-from analysis.paths import params_dir, sample_dir
+from analysis.paths import params_dir, read_yaml, sample_dir
 from analysis.reference import load_agencies, load_provinces
 from analysis.safeio import atomic_path, write_json, write_text
 from analysis.scoring import item_score
@@ -96,7 +95,7 @@ class SampleExport:
 def load_config(path: str | Path | None = None) -> dict[str, Any]:
     """Read the generator's parameters (default ``params/sample.yaml``)."""
     path = Path(path) if path is not None else params_dir() / "sample.yaml"
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return read_yaml(path)
 
 
 def answer_codes(item: Item, z: np.ndarray) -> np.ndarray:
