@@ -43,7 +43,7 @@ display(Markdown(f"# {T[0]}: {pr.esc(title)}\n\n## {T[1]}\n\n{pr.headline(d, lan
 
 # %% tags=["remove-input"]
 display(Markdown(f"## {T[2]}\n\n{pr.pillar_text(d, lang)}"))
-display(HTML(charts.figure_html(charts.pillar_comparison(d, lang), charts.pillar_comparison_alt(d, lang))))
+display(HTML(charts.pillar_comparison(d, lang)))
 
 # %% tags=["remove-input"]
 display(Markdown(f"## {T[3]}\n\n{pr.agency_text(d, lang)}"))

@@ -71,43 +71,67 @@ LABELS = {
 }
 
 
-def pillar_comparison(d, lang: str = "th"):
-    """Province, region and nation on each pillar, with intervals; markers differ as well as colours."""
+#: marker shapes of the pillar chart (CSS): they differ in shape as well as colour, so the chart
+#: survives grey print and colour-blind reading
+_MARKERS = {"circle": "border-radius:50%", "square": "", "diamond": "transform:rotate(45deg) scale(0.85)"}
 
+
+def _marker(shape: str, colour: str) -> str:
+    """An inline marker (legend, values column) matching the chart's."""
+    return (f'<span style="display:inline-block;width:0;height:0;border:4px solid {colour};{_MARKERS[shape]};'
+            f'margin:0 4px 1px 0"></span>')
+
+
+def pillar_comparison(d, lang: str = "th") -> str:
+    """Province, region and nation on each pillar with 95 % intervals: a dot-and-interval chart in HTML.
+
+    Drawn by the reader's browser from positioned boxes rather than rendered as a picture: the
+    labels are real Thai text in the page's Sarabun, the values are printed beside each row (so a
+    screen reader or a grey photocopy loses nothing), and no image is rendered in each of the 152
+    kernels (a matplotlib figure was a sixth of a page's batch time). Everything is drawn with
+    borders, not backgrounds, because browsers drop background colours when printing.
+    """
     lab = LABELS[lang]
-    ids = [p.id for p in d.codebook.pillars]
-    series = [(f"{lab['province']}", d.province, "o", PALETTE[0]),
-              (f"{lab['region']}", d.region(), "s", PALETTE[1]),
-              (f"{lab['nation']}", d.national(), "D", PALETTE[7])]
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    y = np.arange(len(ids))[::-1]
-    for k, (label, row, marker, colour) in enumerate(series):
-        v = np.array([row[i] for i in ids], dtype=float)
-        lo = np.array([row[f"{i}_low"] for i in ids], dtype=float)
-        hi = np.array([row[f"{i}_high"] for i in ids], dtype=float)
-        ax.errorbar(v, y + (1 - k) * 0.22, xerr=[v - lo, hi - v], fmt=marker, color=colour, ecolor=colour,
-                    label=label, capsize=2, markersize=6)
-    ax.set_yticks(y, [f"{i} {pillar_name(d, i, lang)}" for i in ids])
-    ax.set_xlim(0, 100)
-    ax.set_xlabel(lab["score"])
-    fig.suptitle(lab["pillars_title"], fontsize=11)
-    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
-    ax.grid(axis="x", linewidth=0.3)
-    fig.tight_layout()
-    return fig
+    series = [(lab["province"], d.province, "circle", PALETTE[0]), (lab["region"], d.region(), "square", PALETTE[1]),
+              (lab["nation"], d.national(), "diamond", PALETTE[7])]
 
+    def num(x: float) -> str:
+        return "–" if np.isnan(x) else f"{x:.1f}"
 
-def pillar_comparison_alt(d, lang: str = "th") -> str:
-    """A text version of :func:`pillar_comparison` for screen readers: every value it plots."""
-    lab = LABELS[lang]
-    nat, reg = d.national(), d.region()
-
-    def v(x: float) -> str:
-        return lab["no_data"] if np.isnan(x) else f"{x:.1f}"
-
-    parts = [f"{p.id} {pillar_name(d, p.id, lang)}: {lab['province']} {v(d.province[p.id])}, "
-             f"{lab['region']} {v(reg[p.id])}, {lab['nation']} {v(nat[p.id])}" for p in d.codebook.pillars]
-    return f"{lab['pillars_title']}. " + "; ".join(parts)
+    grid = "".join(f'<div style="position:absolute;left:{t}%;top:0;bottom:0;border-left:1px solid #d0d0d0"></div>'
+                   for t in range(0, 101, 20))
+    rows = []
+    for p in d.codebook.pillars:
+        marks, values = [], []
+        for k, (_, row, shape, colour) in enumerate(series):
+            v, lo, hi = (float(row[f"{p.id}{s}"]) for s in ("", "_low", "_high"))
+            ci = f" ({num(lo)}–{num(hi)})" if k == 0 and not np.isnan(v) else ""
+            values.append(f"{_marker(shape, colour)}{num(v)}{ci}")
+            if np.isnan(v):
+                continue
+            top = 8 + 13 * k
+            if not (np.isnan(lo) or np.isnan(hi)):
+                marks.append(f'<div style="position:absolute;left:{lo:.2f}%;width:{hi - lo:.2f}%;top:{top}px;'
+                             f'border-top:2px solid {colour}"></div>')
+            marks.append(f'<div style="position:absolute;left:calc({v:.2f}% - 5px);top:{top - 4}px;width:0;height:0;'
+                         f'border:5px solid {colour};{_MARKERS[shape]}"></div>')
+        rows.append(f'<tr><th scope="row" style="text-align:left;font-weight:normal;padding-right:8px">'
+                    f'{esc(p.id)} {esc(pillar_name(d, p.id, lang))}</th>'
+                    f'<td style="width:45%;padding:0" aria-hidden="true"><div style="position:relative;height:42px">'
+                    f'{grid}{"".join(marks)}</div></td>'
+                    f'<td style="white-space:nowrap;padding-left:8px">{" · ".join(values)}</td></tr>')
+    ticks = "".join(f'<span style="position:absolute;left:{t}%;transform:translateX(-50%)">{t}</span>'
+                    for t in range(0, 101, 20))
+    legend = " ".join(f'<span style="white-space:nowrap;margin-right:12px">{_marker(shape, colour)}{esc(name)}</span>'
+                      for name, _, shape, colour in series)
+    header = " · ".join(esc(name) for name, *_ in series)
+    return (f'<table class="dgr-pillars" style="border-collapse:collapse;width:100%;max-width:900px">'
+            f'<caption style="font-weight:bold;text-align:left">{esc(lab["pillars_title"])}</caption>'
+            f'<thead><tr><th></th><th></th><th scope="col" style="text-align:left;padding-left:8px;'
+            f'font-weight:normal">{header}</th></tr></thead><tbody>{"".join(rows)}</tbody>'
+            f'<tfoot><tr><td></td><td aria-hidden="true"><div style="position:relative;height:1.4em;font-size:13px">'
+            f'{ticks}</div><div style="text-align:center;font-size:13px">{esc(lab["score"])}</div></td><td></td></tr>'
+            f'</tfoot></table><p style="font-size:14px">{legend}</p>')
 
 
 def agency_heatmap(d, lang: str = "th") -> str:
@@ -141,7 +165,7 @@ def agency_heatmap(d, lang: str = "th") -> str:
                       f'padding:0 6px">{v}</span>' for v in (0, 25, 50, 75, 100))
     return (f'<table class="dgr-heatmap" style="border-collapse:collapse;text-align:center;font-size:14px">'
             f'<caption style="font-weight:bold;text-align:left">{esc(lab["heatmap_title"])}</caption>'
-            f'<thead><tr><th scope="col">{esc(lab["agency"])}</th>{head}</tr></thead>'
+            f'<thead><tr><th scope="col" style="text-align:left">{esc(lab["agency"])}</th>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>'
             f'<p style="font-size:13px">{esc(lab["score"])}: {legend}</p>')
 
