@@ -77,13 +77,28 @@ def _browser():
     return exe, sync_playwright
 
 
-def _check_page(page, url: str, shot: Path) -> list[str]:
-    """Open ``url``; return its relative links. Asserts images loaded and Thai text present."""
+# the HTML charts of a province page: each is drawn (has a size) and keeps its marks inside its plot
+_CHART_BOXES = """Array.from(document.querySelectorAll('table.dgr-pillars, table.dgr-heatmap')).map(t => {
+  const r = t.getBoundingClientRect();
+  const outside = Array.from(t.querySelectorAll('td[aria-hidden] div div')).filter(m => {
+    const c = m.parentElement.getBoundingClientRect(), b = m.getBoundingClientRect();
+    return b.left < c.left - 6 || b.right > c.right + 6;}).length;
+  return [t.className, r.width, r.height, outside];})"""
+
+
+def _check_page(page, url: str, shot: Path, charts: tuple[str, ...] = ()) -> list[str]:
+    """Open ``url``; return its relative links. Asserts images loaded, HTML charts drawn, Thai text present."""
     page.goto(url)
     page.wait_for_load_state("load")
     images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
-    assert images, f"{url}: no images"
     assert all(ok and w > 0 for ok, w in images), f"{url}: an image did not load"
+    boxes = {name: (w, h, outside) for name, w, h, outside in page.evaluate(_CHART_BOXES)}
+    assert len(images) + len(boxes) > 0, f"{url}: no charts"
+    for name in charts:
+        assert name in boxes, f"{url}: chart {name} missing"
+        w, h, outside = boxes[name]
+        assert w > 300 and h > 150, f"{url}: chart {name} not drawn ({w:.0f} x {h:.0f} px)"
+        assert outside == 0, f"{url}: {outside} marks of {name} fall outside the plot"
     text = page.inner_text("body")
     assert re.search("[\u0e01-\u0e5b]{5,}", text), f"{url}: no Thai text"
     assert page.evaluate("document.fonts.check('16px Sarabun')"), f"{url}: Sarabun not available"
@@ -106,7 +121,7 @@ def test_site_in_headless_chromium() -> None:
         for href in local:
             assert (SITE / unquote(href)).resolve().exists(), f"index.html: broken link {href}"
         for rel, shot in (("provinces/TH-50.th.html", "TH-50.th.png"), ("provinces/TH-96.en.html", "TH-96.en.png")):
-            back = _check_page(page, (SITE / rel).as_uri(), shots / shot)
+            back = _check_page(page, (SITE / rel).as_uri(), shots / shot, charts=("dgr-pillars", "dgr-heatmap"))
             for href in back:
                 if not urlparse(href).scheme and not href.startswith("#"):
                     assert ((SITE / rel).parent / unquote(href)).resolve().exists(), f"{rel}: broken link {href}"
