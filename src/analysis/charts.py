@@ -125,7 +125,7 @@ def pillar_comparison(d, lang: str = "th") -> str:
     legend = " ".join(f'<span style="white-space:nowrap;margin-right:12px">{_marker(shape, colour)}{esc(name)}</span>'
                       for name, _, shape, colour in series)
     header = " · ".join(esc(name) for name, *_ in series)
-    return (f'<table class="dgr-pillars" style="border-collapse:collapse;width:100%;max-width:900px">'
+    return (f'<table class="dgr-pillars" style="border-collapse:collapse;width:100%;max-width:900px;font-size:15px">'
             f'<caption style="font-weight:bold;text-align:left">{esc(lab["pillars_title"])}</caption>'
             f'<thead><tr><th></th><th></th><th scope="col" style="text-align:left;padding-left:8px;'
             f'font-weight:normal">{header}</th></tr></thead><tbody>{"".join(rows)}</tbody>'
