@@ -36,6 +36,10 @@ NOTEBOOK = "10_province_report"
 KERNEL_START_ERRORS = ("Kernel died before replying", "Address already in use", "kernel_info",
                        "Kernel didn't respond", "Timeout waiting for kernel")
 RETRIES = 3
+#: Kernel log at ERROR: its per-start warning ("running over TCP without encryption", on a local
+#: loopback connection) would otherwise be printed 152 times through the progress bar. Errors in
+#: the notebook itself are in its outputs and the manifest, not in this log.
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,7 @@ def run_task(task: Task) -> dict[str, Any]:
                 try:
                     nb = pm.execute_notebook(task.notebook, str(tmp), parameters=params, kernel_name="python3",
                                              cwd=str(Path(task.notebook).parent), progress_bar=False,
-                                             log_output=False, shutdown_kernel="immediate")  # outputs all in
+                                             log_output=False, shutdown_kernel="immediate", extra_arguments=KERNEL_ARGS)
                 except Exception as e:  # noqa: BLE001 - every failure is reported in the manifest
                     error = f"{type(e).__name__}: {e}"
                     if tmp.stat().st_size == 0:  # papermill stopped before writing anything: keep no file
