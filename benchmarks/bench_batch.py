@@ -31,8 +31,8 @@ from analysis.paths import outputs_dir, project_root
 from analysis.reference import load_provinces
 
 IMPORTS = ("from IPython.display import HTML, Markdown, display\n"
-           "from analysis import charts\nfrom analysis import province_report as pr\n"
-           "from analysis.paths import resolve\ncharts.use_thai_font()\n")
+           "from analysis import html_charts\nfrom analysis import province_report as pr\n"
+           "from analysis.paths import resolve\n")
 
 
 def kernel_with_imports(reps: int) -> float:

@@ -23,13 +23,12 @@ outputs = "outputs"
 # %% tags=["remove-cell"]
 from IPython.display import HTML, Markdown, display
 
-from analysis import charts
+from analysis import html_charts
 from analysis import province_report as pr
 from analysis.paths import resolve
 
 if lang not in pr.LANGS:
     raise ValueError(f"lang must be one of {pr.LANGS}, not {lang!r}")
-charts.use_thai_font()
 d = pr.load_province(province, resolve(outputs))
 T = {
     "th": ["ผลการสำรวจความพร้อมรัฐบาลดิจิทัล", "ภาพรวม", "รายด้าน", "หน่วยงาน", "จุดที่ควรพัฒนาและข้อเสนอแนะ",
@@ -43,11 +42,11 @@ display(Markdown(f"# {T[0]}: {pr.esc(title)}\n\n## {T[1]}\n\n{pr.headline(d, lan
 
 # %% tags=["remove-input"]
 display(Markdown(f"## {T[2]}\n\n{pr.pillar_text(d, lang)}"))
-display(HTML(charts.pillar_comparison(d, lang)))
+display(HTML(html_charts.pillar_comparison(d, lang)))
 
 # %% tags=["remove-input"]
 display(Markdown(f"## {T[3]}\n\n{pr.agency_text(d, lang)}"))
-display(HTML(charts.agency_heatmap(d, lang)))
+display(HTML(html_charts.agency_heatmap(d, lang)))
 
 # %% tags=["remove-input"]
 display(Markdown(f"## {T[4]}\n\n{pr.recommendations_text(d, lang)}"))

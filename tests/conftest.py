@@ -1,11 +1,18 @@
-"""Shared fixtures: the codebook, the reference tables and one in-memory sample export."""
+"""Shared fixtures: the codebook, one in-memory sample export, and upstream outputs of the sample."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from analysis import sample
+from analysis.clean import run_cleaning
 from analysis.codebook import Codebook, load_codebook
+from analysis.index import load_choices, load_index_config
+from analysis.paths import sample_dir
+from analysis.reliability import run_reliability
+from analysis.uncertainty import run_index
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +24,15 @@ def codebook() -> Codebook:
 def export(codebook: Codebook) -> sample.SampleExport:
     """The sample export regenerated from params/sample.yaml (same seed as the committed one)."""
     return sample.generate(codebook)
+
+
+@pytest.fixture(scope="session")
+def outputs(codebook: Codebook, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Upstream outputs for the sample in a temporary outputs/ folder (CFA skipped, fewer resamples)."""
+    out = tmp_path_factory.mktemp("outputs")
+    res = run_cleaning([sample_dir() / "survey_export.csv"], out / "clean", codebook)
+    run_reliability(res.clean, codebook, out / "reliability", n_boot=50, with_cfa=False)
+    cfg = load_index_config()
+    cfg["bootstrap"]["n"], cfg["monte_carlo"]["n"], cfg["monte_carlo"]["sobol_base"] = 300, 100, 16
+    run_index(res.clean, codebook, load_choices(), cfg, out / "index")
+    return out

@@ -11,24 +11,7 @@ import pandas as pd
 import pytest
 
 from analysis import batch
-from analysis.clean import run_cleaning
-from analysis.index import load_choices, load_index_config
-from analysis.paths import sample_dir
-from analysis.reliability import run_reliability
 from analysis.sample import TEST_NAMES
-from analysis.uncertainty import run_index
-
-
-@pytest.fixture(scope="module")
-def outputs(codebook, tmp_path_factory) -> Path:
-    """Upstream outputs for the sample in a temporary outputs/ folder (CFA skipped for speed)."""
-    out = tmp_path_factory.mktemp("outputs")
-    res = run_cleaning([sample_dir() / "survey_export.csv"], out / "clean", codebook)
-    run_reliability(res.clean, codebook, out / "reliability", n_boot=50, with_cfa=False)
-    cfg = load_index_config()
-    cfg["bootstrap"]["n"], cfg["monte_carlo"]["n"], cfg["monte_carlo"]["sobol_base"] = 300, 100, 16
-    run_index(res.clean, codebook, load_choices(), cfg, out / "index")
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +59,7 @@ def test_few_responding_agencies(outputs, tmp_path) -> None:
     page = Path(res["html"]).read_text(encoding="utf-8")
     assert "5 of the 19 agencies" in page
     assert "read with care" in page
+    assert page.count("no response</td>") == 14 * 6, "the heatmap marks the 14 silent agencies"
 
 
 def test_failure_is_isolated_and_resume_skips(outputs) -> None:
@@ -136,3 +120,57 @@ def test_pages_hold_no_personal_data_or_raw_comments(two_pages, outputs, export)
             assert n not in text, f"{page.name}: personal data {n!r}"
         for c in comments:
             assert c not in text, f"{page.name}: unescaped comment {c!r}"
+
+
+def _fake_papermill(monkeypatch, outcomes: list[str]) -> list[str]:
+    """Replace papermill's execution by scripted outcomes: 'ok', 'start' (kernel start failure
+    after the notebook was written), 'early' (failure before anything was written), 'cell' (a
+    cell error, notebook written)."""
+    import nbformat
+    import papermill
+
+    calls: list[str] = []
+
+    def execute_notebook(src, out, **kwargs):
+        outcome = outcomes[len(calls)]
+        calls.append(outcome)
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("ok")])
+        if outcome != "early":
+            nbformat.write(nb, out)
+        if outcome == "start":
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if outcome in ("early", "cell"):
+            raise ValueError("bad parameter")
+        return nb
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute_notebook)
+    monkeypatch.setattr(batch.time, "sleep", lambda s: None)
+    return calls
+
+
+def test_kernel_start_failures_are_retried(outputs, monkeypatch) -> None:
+    calls = _fake_papermill(monkeypatch, ["start", "start", "ok"])
+    (task,) = batch.plan(["TH-52"], ["en"], outputs)
+    res = batch.run_task(task)
+    assert calls == ["start", "start", "ok"]
+    assert res["status"] == "ok" and res["attempts"] == 3 and Path(res["html"]).exists()
+
+
+def test_failure_before_writing_leaves_no_stale_notebook(outputs, monkeypatch) -> None:
+    (task,) = batch.plan(["TH-53"], ["en"], outputs)
+    Path(task.ipynb).parent.mkdir(parents=True, exist_ok=True)
+    Path(task.ipynb).write_text("{}", encoding="utf-8")  # a previous run's notebook
+    calls = _fake_papermill(monkeypatch, ["start", "early"])
+    res = batch.run_task(task)
+    assert calls == ["start", "early"], "a kernel start failure is retried; a parameter error is not"
+    assert res["status"] == "failed" and "bad parameter" in res["error"]
+    assert res["notebook"] is None and not Path(task.ipynb).exists()
+    assert res["html"] is None
+
+
+def test_cell_error_keeps_the_notebook(outputs, monkeypatch) -> None:
+    calls = _fake_papermill(monkeypatch, ["cell"])
+    (task,) = batch.plan(["TH-54"], ["en"], outputs)
+    res = batch.run_task(task)
+    assert calls == ["cell"] and res["status"] == "failed" and res["attempts"] == 1
+    assert res["notebook"] == task.ipynb and Path(task.ipynb).exists()

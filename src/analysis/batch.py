@@ -21,6 +21,7 @@ import functools
 import hashlib
 import json
 import os
+import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -38,8 +39,9 @@ KERNEL_START_ERRORS = ("Kernel died before replying", "Address already in use", 
 RETRIES = 3
 #: Kernel log at ERROR: its per-start warning ("running over TCP without encryption", on a local
 #: loopback connection) would otherwise be printed 152 times through the progress bar. Errors in
-#: the notebook itself are in its outputs and the manifest, not in this log.
-KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
+#: the notebook itself are in its outputs and the manifest, not in this log. No command history:
+#: parallel batch kernels would otherwise contend for one IPython history database.
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"]
 
 
 @dataclass(frozen=True)
@@ -119,13 +121,19 @@ PAGE_CSS = ("body,.jp-RenderedHTMLCommon,.jp-RenderedMarkdown{font-family:'Sarab
             "font-size:16px;line-height:1.6;} .jp-Cell{max-width:1000px;margin:auto;}")
 
 
-@functools.cache
-def _exporter() -> Any:
-    """One HTML exporter per process: building it compiles the Jinja templates (~0.2 s), once."""
-    from nbconvert import HTMLExporter
+_local = threading.local()
 
-    return HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                        exclude_output_prompt=True)
+
+def _exporter() -> Any:
+    """One HTML exporter per thread: building it compiles the Jinja templates (~0.2 s), so it is
+    built once; one per thread because each conversion registers filters on it (a Dask worker may
+    run several tasks in threads)."""
+    if not hasattr(_local, "exporter"):
+        from nbconvert import HTMLExporter
+
+        _local.exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                                       exclude_output_prompt=True)
+    return _local.exporter
 
 
 def to_html(nb: Any, title: str | None = None) -> str:
@@ -163,6 +171,7 @@ def run_task(task: Task) -> dict[str, Any]:
                 # otherwise the executed notebook is kept either way: on failure it records where it stopped
         except _NothingWritten:
             kept = False
+            Path(task.ipynb).unlink(missing_ok=True)  # an earlier attempt's or run's notebook is not this run's record
         if error is not None and any(s in error for s in KERNEL_START_ERRORS) and attempts < RETRIES:
             time.sleep(0.5 * attempts)
             continue

@@ -77,13 +77,17 @@ def _browser():
     return exe, sync_playwright
 
 
-# the HTML charts of a province page: each is drawn (has a size) and keeps its marks inside its plot
+# the HTML charts of a province page: each is drawn (has a size) with its rows; the pillar chart's
+# marks (positioned boxes) stay inside its plot area
 _CHART_BOXES = """Array.from(document.querySelectorAll('table.dgr-pillars, table.dgr-heatmap')).map(t => {
   const r = t.getBoundingClientRect();
   const outside = Array.from(t.querySelectorAll('td[aria-hidden] div div')).filter(m => {
     const c = m.parentElement.getBoundingClientRect(), b = m.getBoundingClientRect();
     return b.left < c.left - 6 || b.right > c.right + 6;}).length;
-  return [t.className, r.width, r.height, outside];})"""
+  const marks = t.querySelectorAll('td[aria-hidden] div div[style*="calc("]').length;
+  return [t.className, r.width, r.height, outside, marks, t.querySelectorAll('tbody th[scope=row]').length];})"""
+#: rows and drawn point marks expected in each chart (6 pillars x 3 series; 19 agencies)
+_CHART_SHAPES = {"dgr-pillars": (6, 18), "dgr-heatmap": (19, 0)}
 
 
 def _check_page(page, url: str, shot: Path, charts: tuple[str, ...] = ()) -> list[str]:
@@ -92,12 +96,13 @@ def _check_page(page, url: str, shot: Path, charts: tuple[str, ...] = ()) -> lis
     page.wait_for_load_state("load")
     images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
     assert all(ok and w > 0 for ok, w in images), f"{url}: an image did not load"
-    boxes = {name: (w, h, outside) for name, w, h, outside in page.evaluate(_CHART_BOXES)}
+    boxes = {name: rest for name, *rest in page.evaluate(_CHART_BOXES)}
     assert len(images) + len(boxes) > 0, f"{url}: no charts"
     for name in charts:
         assert name in boxes, f"{url}: chart {name} missing"
-        w, h, outside = boxes[name]
+        w, h, outside, marks, rows = boxes[name]
         assert w > 300 and h > 150, f"{url}: chart {name} not drawn ({w:.0f} x {h:.0f} px)"
+        assert (rows, marks) == _CHART_SHAPES[name], f"{url}: {name} has {rows} rows and {marks} marks"
         assert outside == 0, f"{url}: {outside} marks of {name} fall outside the plot"
     text = page.inner_text("body")
     assert re.search("[\u0e01-\u0e5b]{5,}", text), f"{url}: no Thai text"
