@@ -37,6 +37,10 @@ NOTEBOOK = "10_province_report"
 KERNEL_START_ERRORS = ("Kernel died before replying", "Address already in use", "kernel_info",
                        "Kernel didn't respond", "Timeout waiting for kernel")
 RETRIES = 3
+#: Seconds to wait for a kernel to answer (papermill's default is 60). A kernel takes 1-2 s to
+#: start here; one that loses a port race with a parallel kernel ("Address already in use") can
+#: hang instead of exiting, and this bounds the wait before it is retried.
+START_TIMEOUT = 20
 #: Kernel log at ERROR: its per-start warning ("running over TCP without encryption", on a local
 #: loopback connection) would otherwise be printed 152 times through the progress bar. Errors in
 #: the notebook itself are in its outputs and the manifest, not in this log. No command history:
@@ -163,7 +167,8 @@ def run_task(task: Task) -> dict[str, Any]:
                 try:
                     nb = pm.execute_notebook(task.notebook, str(tmp), parameters=params, kernel_name="python3",
                                              cwd=str(Path(task.notebook).parent), progress_bar=False,
-                                             log_output=False, shutdown_kernel="immediate", extra_arguments=KERNEL_ARGS)
+                                             log_output=False, shutdown_kernel="immediate", extra_arguments=KERNEL_ARGS,
+                                             start_timeout=START_TIMEOUT)
                 except Exception as e:  # noqa: BLE001 - every failure is reported in the manifest
                     error = f"{type(e).__name__}: {e}"
                     if tmp.stat().st_size == 0:  # papermill stopped before writing anything: keep no file
