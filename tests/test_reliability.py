@@ -293,3 +293,15 @@ def test_compare_to_national_finds_shifted_provinces() -> None:
     assert (out["p_adj"] >= out["p"]).all()
     ref = y[groups != names[0]].mean()
     assert out.loc[names[0], "national_mean"] == pytest.approx(ref)
+
+
+def test_run_reliability_is_deterministic(codebook: Codebook, tmp_path) -> None:
+    """Same clean responses and seed: byte-identical tables (bootstrap and parallel analysis included)."""
+    raw, _ = read_exports([SAMPLE / "survey_export.csv"], codebook)
+    clean = clean_responses(raw, codebook).clean
+    for out in ("a", "b"):
+        rel.run_reliability(clean, codebook, tmp_path / out, n_boot=50, with_cfa=False)
+    names = sorted(p.name for p in (tmp_path / "a").glob("*.csv"))
+    assert len(names) >= 8
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
