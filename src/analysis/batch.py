@@ -158,7 +158,6 @@ def run_task(task: Task) -> dict[str, Any]:
     params = {"province": task.province, "lang": task.lang, "outputs": task.outputs}
     error, attempts = None, 0
     Path(task.ipynb).parent.mkdir(parents=True, exist_ok=True)
-    kept = True
     while attempts < RETRIES:
         attempts += 1
         error, kept = None, True

@@ -13,7 +13,6 @@ import numpy as np
 
 from analysis.colours import PALETTE, VIRIDIS_10, score_colour, text_on
 from analysis.province_report import esc, pillar_name
-from analysis.reference import load_agencies
 
 LABELS = {
     "th": {"province": "จังหวัด", "region": "ภาค", "nation": "ประเทศ", "score": "คะแนน (0-100)",
@@ -93,7 +92,7 @@ def agency_heatmap(d, lang: str = "th") -> str:
     colour-blind readers); each number is black or white, whichever contrasts more with its shade.
     """
     lab = LABELS[lang]
-    agencies = load_agencies()
+    agencies = d.agency_types
     ids = [p.id for p in d.codebook.pillars]
     scores = d.agencies.set_index("agency")[ids].reindex(agencies["code"]).to_numpy(dtype=float)
     names = agencies["name_th" if lang == "th" else "name_en"].tolist()

@@ -37,6 +37,7 @@ class ProvinceData:
     rwg: pd.Series | None
     vs_nation: pd.Series | None
     codebook: Codebook
+    agency_types: pd.DataFrame  # the 19 surveyed agency types (reference), in their reporting order
 
     def national(self) -> pd.Series:
         """The national aggregate row."""
@@ -86,6 +87,7 @@ def load_province(code: str, root: str | Path | None = None, codebook: Codebook 
         rwg=rwg_row.iloc[0] if len(rwg_row) else None,
         vs_nation=cmp_row.iloc[0] if len(cmp_row) else None,
         codebook=cb,
+        agency_types=load_agencies(),
     )
 
 
@@ -196,7 +198,7 @@ def pillar_text(d: ProvinceData, lang: str) -> str:
 
 def agency_text(d: ProvinceData, lang: str) -> str:
     """Response count and the agencies that did not respond."""
-    agencies = load_agencies()
+    agencies = d.agency_types
     responded = set(d.agencies["agency"])
     missing = agencies[~agencies["code"].isin(responded)]
     n = len(responded)
