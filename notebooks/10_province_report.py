@@ -41,13 +41,16 @@ display(Markdown(f"# {T[0]}: {pr.esc(title)}\n\n## {T[1]}\n\n{pr.headline(d, lan
                  f"{pr.comparison(d, lang)}"))
 
 # %% tags=["remove-input"]
-display(Markdown(f"## {T[2]}\n\n{pr.pillar_text(d, lang)}"))
-display(HTML(html_charts.pillar_comparison(d, lang)))
+if d.has_data:  # a province without a usable response has no pillar scores to show
+    display(Markdown(f"## {T[2]}\n\n{pr.pillar_text(d, lang)}"))
+    display(HTML(html_charts.pillar_comparison(d, lang)))
 
 # %% tags=["remove-input"]
 display(Markdown(f"## {T[3]}\n\n{pr.agency_text(d, lang)}"))
-display(HTML(html_charts.agency_heatmap(d, lang)))
+if d.has_data:
+    display(HTML(html_charts.agency_heatmap(d, lang)))
 
 # %% tags=["remove-input"]
-display(Markdown(f"## {T[4]}\n\n{pr.recommendations_text(d, lang)}"))
+if d.has_data:
+    display(Markdown(f"## {T[4]}\n\n{pr.recommendations_text(d, lang)}"))
 display(Markdown(f"## {T[5]}\n\n{pr.caveats_text(d, lang)}\n\n{pr.methods_text(lang)}"))

@@ -28,12 +28,18 @@ p = t["province_scores"]
 bt = cb.bands_table()
 nat = t["aggregates"].query("level == 'national'").iloc[0]
 counts = p["band"].value_counts().reindex(bt["band"], fill_value=0)
+cov = national.coverage(p)
+missing = ("" if not cov["missing_en"] else
+           "\n\nจังหวัดที่ยังไม่มีข้อมูล · Provinces without data: "
+           + ", ".join(f"{th} · {en}" for th, en in zip(cov["missing_th"], cov["missing_en"], strict=True)))
 display(Markdown(
     "# ความพร้อมรัฐบาลดิจิทัลของหน่วยงานระดับจังหวัด · Digital Government Readiness of Provincial Agencies\n\n"
-    f"หน่วยงาน {int(nat['n_agencies'])} แห่งใน 76 จังหวัดตอบแบบสำรวจที่ใช้ได้ ค่าเฉลี่ยดัชนีของประเทศคือ "
-    f"**{nat['index']:.1f}** คะแนน (ช่วงความเชื่อมั่น 95%: {nat['index_low']:.1f}–{nat['index_high']:.1f}) · "
-    f"{int(nat['n_agencies'])} agencies in the 76 provinces returned usable responses; the national mean index "
-    f"is **{nat['index']:.1f}** (95 % interval {nat['index_low']:.1f}–{nat['index_high']:.1f}).\n\n"
+    f"หน่วยงาน {int(nat['n_agencies'])} แห่งใน {cov['with_data']} จาก {cov['surveyed']} จังหวัดตอบแบบสำรวจที่ใช้ได้ "
+    f"ค่าเฉลี่ยดัชนีของประเทศคือ **{nat['index']:.1f}** คะแนน "
+    f"(ช่วงความเชื่อมั่น 95%: {nat['index_low']:.1f}–{nat['index_high']:.1f}) · "
+    f"{int(nat['n_agencies'])} agencies in {cov['with_data']} of the {cov['surveyed']} provinces returned usable "
+    f"responses; the national mean index is **{nat['index']:.1f}** "
+    f"(95 % interval {nat['index_low']:.1f}–{nat['index_high']:.1f}).{missing}\n\n"
     "จำนวนจังหวัดในแต่ละระดับ · Provinces per band: "
     + ", ".join(f"{r.name_th} / {r.name_en} **{counts[r.band]}**" for r in bt.itertuples())
     + "\n\nรายงานรายจังหวัดอยู่ในตารางท้ายหน้า · Each province's report is linked from the table at the end."))

@@ -31,8 +31,8 @@ def outputs(codebook: Codebook, tmp_path_factory: pytest.TempPathFactory) -> Pat
     """Upstream outputs for the sample in a temporary outputs/ folder (CFA skipped, fewer resamples)."""
     out = tmp_path_factory.mktemp("outputs")
     res = run_cleaning([sample_dir() / "survey_export.csv"], out / "clean", codebook)
-    run_reliability(res.clean, codebook, out / "reliability", n_boot=50, with_cfa=False)
     cfg = load_index_config()
     cfg["bootstrap"]["n"], cfg["monte_carlo"]["n"], cfg["monte_carlo"]["sobol_base"] = 300, 100, 16
-    run_index(res.clean, codebook, load_choices(), cfg, out / "index")
+    tables = run_index(res.clean, codebook, load_choices(), cfg, out / "index")
+    run_reliability(res.clean, tables["agency_scores"], codebook, out / "reliability", n_boot=50, with_cfa=False)
     return out

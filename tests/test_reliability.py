@@ -297,10 +297,13 @@ def test_compare_to_national_finds_shifted_provinces() -> None:
 
 def test_run_reliability_is_deterministic(codebook: Codebook, tmp_path) -> None:
     """Same clean responses and seed: byte-identical tables (bootstrap and parallel analysis included)."""
+    from analysis.index import agency_scores, load_choices
+
     raw, _ = read_exports([SAMPLE / "survey_export.csv"], codebook)
     clean = clean_responses(raw, codebook).clean
+    agencies = agency_scores(clean, codebook, load_choices())
     for out in ("a", "b"):
-        rel.run_reliability(clean, codebook, tmp_path / out, n_boot=50, with_cfa=False)
+        rel.run_reliability(clean, agencies, codebook, tmp_path / out, n_boot=50, with_cfa=False)
     names = sorted(p.name for p in (tmp_path / "a").glob("*.csv"))
     assert len(names) >= 8
     for name in names:

@@ -62,7 +62,7 @@ def figure_html(fig, alt: str) -> str:
 def caterpillar(provinces, bands_table, title: str = "Province readiness index · ดัชนีความพร้อมรายจังหวัด"):
     """Every province's index with its 95 % interval, ordered; dotted lines at the band cut-offs."""
 
-    order = provinces.sort_values("index")
+    order = provinces.dropna(subset=["index"]).sort_values("index")  # provinces without data have no point
     fig, ax = plt.subplots(figsize=(7.5, 12))
     y = np.arange(len(order))
     ax.errorbar(order["index"], y, xerr=[order["index"] - order["index_low"], order["index_high"] - order["index"]],
@@ -80,7 +80,7 @@ def caterpillar(provinces, bands_table, title: str = "Province readiness index �
 def rank_bands(provinces):
     """Median rank and 5-95 % rank band over modelling choices, with the bootstrap 90 % rank interval."""
 
-    order = provinces.sort_values("rank")
+    order = provinces.dropna(subset=["rank"]).sort_values("rank")
     fig, ax = plt.subplots(figsize=(7.5, 12))
     y = np.arange(len(order))[::-1]
     ax.hlines(y + 0.15, order["rank_low"], order["rank_high"], color="grey", linewidth=2,
@@ -89,7 +89,7 @@ def rank_bands(provinces):
               label="modelling choices 5-95 % · ทางเลือกการคำนวณ")
     ax.plot(order["rank"], y, "o", color=PALETTE[0], markersize=3, label="rank · อันดับ")
     ax.set_yticks(y, order["name_th"] + " · " + order["name_en"], fontsize=6.5)
-    ax.set_xlim(0, 77)
+    ax.set_xlim(0, len(provinces) + 1)
     ax.set_xlabel("rank (1 = most ready) · อันดับ")
     ax.legend(frameon=False, loc="lower right", fontsize=8)
     ax.set_title("Rank uncertainty · ความไม่แน่นอนของอันดับ")
@@ -100,6 +100,7 @@ def rank_bands(provinces):
 def regions_strip(provinces):
     """Province indices by region, one column per region, with the regional mean marked."""
 
+    provinces = provinces.dropna(subset=["index"])
     regions = provinces.groupby("region_en")["index"].mean().sort_values().index.tolist()
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     rng = np.random.default_rng(0)  # fixed jitter: the chart is reproducible
@@ -120,11 +121,14 @@ def tile_map(provinces, tiles, bands_table):
     """A tile-grid map: one square per province, coloured by readiness band (ordered light to dark)."""
 
     colours = dict(zip(bands_table["band"], ["#fde725", "#5ec962", "#21918c", "#3b528b"], strict=False))
+    no_data = "#ffffff"  # surveyed, but no usable response: white with a grey hatch
     data = tiles.merge(provinces[["province", "abbr_en", "band"]], left_on="iso_code", right_on="province", how="left")
     fig, ax = plt.subplots(figsize=(6, 9))
     for r in data.itertuples():
-        colour = colours.get(r.band, "#d9d9d9")
-        ax.add_patch(Rectangle((r.col, -r.row), 0.95, 0.95, facecolor=colour, edgecolor="white"))
+        surveyed = isinstance(r.province, str)
+        colour = colours.get(r.band, no_data if surveyed else "#d9d9d9")
+        ax.add_patch(Rectangle((r.col, -r.row), 0.95, 0.95, facecolor=colour, edgecolor="#999999" if colour == no_data
+                               else "white", hatch="///" if colour == no_data else None))
         label = r.abbr_en if isinstance(r.abbr_en, str) else "BKK"
         ax.text(r.col + 0.47, -r.row + 0.47, label, ha="center", va="center", fontsize=6,
                 color="white" if r.band in ("high", "very_high") else "black")
@@ -134,6 +138,8 @@ def tile_map(provinces, tiles, bands_table):
     ax.axis("off")
     handles = [Patch(facecolor=colours[b], label=f"{en} · {th}") for b, en, th in
                zip(bands_table["band"], bands_table["name_en"], bands_table["name_th"], strict=True)]
+    if provinces["band"].isna().any():
+        handles.append(Patch(facecolor=no_data, edgecolor="#999999", hatch="///", label="no data · ไม่มีข้อมูล"))
     handles.append(Patch(facecolor="#d9d9d9", label="not surveyed · ไม่อยู่ในการสำรวจ"))
     ax.legend(handles=handles, frameon=False, loc="lower right", fontsize=8)
     ax.set_title("Readiness band by province · ระดับความพร้อมรายจังหวัด")

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.codebook import Codebook
+from analysis.numerics import snap, weighted_row_sum
 from analysis.paths import params_dir, read_yaml
 from analysis.reference import load_provinces
 from analysis.scoring import score_items
@@ -96,17 +97,20 @@ def aggregate(values: np.ndarray, weights: np.ndarray, method: str = "arithmetic
 
     Weights of missing columns are dropped and the rest re-normalised; a row whose answered
     weight share is below ``min_share`` is missing. ``geometric`` raises values below ``floor``
-    to it first (a zero would otherwise zero the whole mean).
+    to it first (a zero would otherwise zero the whole mean). Sums are taken column by column
+    (:func:`~analysis.numerics.weighted_row_sum`), not by a BLAS product, so the scores are the
+    same bits on every CPU.
     """
     v = np.asarray(values, dtype=float)
     w = np.asarray(weights, dtype=float)
     ok = ~np.isnan(v)
-    wsum = ok @ w
+    wsum = weighted_row_sum(ok.astype(float), w)
     with np.errstate(invalid="ignore", divide="ignore"):
         if method == "geometric":
-            out = np.exp(np.where(ok, np.log(np.maximum(np.where(ok, v, 1.0), floor)), 0.0) @ w / wsum)
+            logs = np.where(ok, np.log(np.maximum(np.where(ok, v, 1.0), floor)), 0.0)
+            out = np.exp(weighted_row_sum(logs, w) / wsum)
         else:
-            out = np.where(ok, v, 0.0) @ w / wsum
+            out = weighted_row_sum(np.where(ok, v, 0.0), w) / wsum
     out[wsum / w.sum() < min_share - 1e-12] = np.nan
     return out
 
@@ -167,11 +171,21 @@ def pillar_scores(item_scores: pd.DataFrame, codebook: Codebook, choices: Choice
     return indicators, pd.DataFrame(pil_cols, index=item_scores.index)
 
 
+def band_index(values: np.ndarray, codebook: Codebook) -> np.ndarray:
+    """Position of each score's band in ``codebook.bands_table()`` (-1 below the first cut-off).
+
+    A score within :data:`~analysis.numerics.REL_TOL` of a cut-off counts as on it (the band
+    above), so that last-bit noise never moves a score across a band boundary.
+    """
+    lower = codebook.bands_table()["lower"].to_numpy(dtype=float)
+    return np.searchsorted(lower, snap(values, lower), side="right") - 1
+
+
 def bands(values: pd.Series | np.ndarray, codebook: Codebook) -> pd.Series:
     """The readiness band code of each score (missing for a missing score)."""
     b = codebook.bands_table()
     v = pd.Series(np.asarray(values, dtype=float))
-    idx = np.searchsorted(b["lower"].to_numpy(), v.to_numpy(), side="right") - 1
+    idx = band_index(v.to_numpy(), codebook)
     out = pd.Series(b["band"].to_numpy()[np.clip(idx, 0, len(b) - 1)], dtype=object)
     out[v.isna().to_numpy()] = None
     return out
@@ -180,12 +194,26 @@ def bands(values: pd.Series | np.ndarray, codebook: Codebook) -> pd.Series:
 def maturity_stage(codes: pd.DataFrame, codebook: Codebook) -> pd.Series:
     """Gartner stage (1-5) of each agency: its mean answer to the maturity items, rounded, plus one."""
     ids = [it.id for it in codebook.items if it.type == "maturity"]
-    level = codes[ids].mean(axis=1)
-    return (np.floor(level + 0.5) + 1).astype("Int64")
+    level = snap(codes[ids].mean(axis=1).to_numpy(dtype=float), np.arange(0.5, 5.0, 1.0))  # x.5 rounds up
+    return pd.Series(np.floor(level + 0.5) + 1, index=codes.index).astype("Int64")
+
+
+def canonical_order(clean: pd.DataFrame) -> pd.DataFrame:
+    """Clean responses sorted by province and agency (one row each), with a fresh index.
+
+    Every step that resamples or sums agencies works in this order, so that the order of rows in
+    the export changes no result.
+    """
+    keys = [c for c in ("province", "agency", "submission_id") if c in clean.columns]
+    return clean.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def agency_scores(clean: pd.DataFrame, codebook: Codebook, choices: Choices) -> pd.DataFrame:
-    """Indicator, pillar and index scores, band and maturity stage of every clean response."""
+    """Indicator, pillar and index scores, band and maturity stage of every clean response.
+
+    Rows come in :func:`canonical_order` (by province, then agency).
+    """
+    clean = canonical_order(clean)
     items = normalise_items(clean, codebook, choices.normalisation)
     if choices.missing == "impute_type_mean":
         items = impute_type_mean(items, clean["agency"])

@@ -39,7 +39,7 @@ def load_tiles(path: str | Path | None = None) -> pd.DataFrame:
 
 def reliability_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per check with its value, threshold and verdict (bilingual labels)."""
-    rows = []
+    rows: list[tuple[str, float, str, bool]] = []
     for r in t["alpha"].itertuples():
         rows.append((f"Cronbach's alpha {r.pillar}", r.alpha, ">= .70", r.ci_low >= 0.70))
     for r in t["omega"].itertuples():
@@ -52,7 +52,17 @@ def reliability_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     icc = t["icc"][t["icc"]["score"] == "index"].set_index("type")["icc"]
     rows.append(("ICC(1), index", icc["ICC1"], "> 0", icc["ICC1"] > 0))
     rows.append(("ICC(2), index", icc["ICC2"], ">= .70", icc["ICC2"] >= 0.70))
-    return pd.DataFrame(rows, columns=["check", "value", "threshold", "meets"]).round({"value": 3})
+    out = pd.DataFrame(rows, columns=["check", "value", "threshold", "meets"]).round({"value": 3})
+    out["meets"] = [("not computed (too few cases)" if pd.isna(v) else "yes" if m else "no")
+                    for v, m in zip(out["value"], out["meets"], strict=True)]
+    return out
+
+
+def coverage(provinces: pd.DataFrame) -> dict[str, object]:
+    """How many surveyed provinces have data, and which do not (Thai and English names)."""
+    missing = provinces[provinces["index"].isna()]
+    return {"with_data": int(provinces["index"].notna().sum()), "surveyed": len(provinces),
+            "missing_th": missing["name_th"].tolist(), "missing_en": missing["name_en"].tolist()}
 
 
 _SORT_JS = """<script>
@@ -80,16 +90,22 @@ def province_table_html(provinces: pd.DataFrame, band_names: dict[str, tuple[str
     head = ["Province · จังหวัด", "Region · ภาค", "Agencies · หน่วยงาน", "Index · ดัชนี", "95 % interval",
             "Band · ระดับ", "Rank · อันดับ", "Rank 90 %", "vs nation · เทียบประเทศ", "Pages · รายงาน"]
     rows = []
-    for r in provinces.sort_values("rank").itertuples():
-        th, en = band_names.get(r.band, ("-", "-"))
+    def num(x: float, fmt: str) -> str:
+        return "–" if pd.isna(x) else format(x, fmt)
+
+    for r in provinces.sort_values(["rank", "province"], na_position="last").itertuples():
+        th, en = band_names.get(r.band, ("ไม่มีข้อมูล", "no data"))
         links = (f'<a href="provinces/{e(r.province)}.th.html">ไทย</a> · '
                  f'<a href="provinces/{e(r.province)}.en.html">English</a>')
         cells = [
             (e(r.name_th), f"{e(r.name_th)} · {e(r.name_en)}"), (e(r.region_en), f"{e(r.region_th)} · {e(r.region_en)}"),
-            (str(r.n_agencies), str(r.n_agencies)), (f"{r.index:.3f}", f"{r.index:.1f}"),
-            (f"{r.index_low:.3f}", f"{r.index_low:.1f}–{r.index_high:.1f}"), (f"{r.index:.3f}", f"{e(th)} · {e(en)}"),
-            (str(r.rank), str(r.rank)), (str(r.rank_low), f"{r.rank_low}–{r.rank_high}"),
-            (e(str(r.vs_nation)), e(str(r.vs_nation))), ("", links),
+            (str(r.n_agencies), str(r.n_agencies)), (num(r.index, ".3f"), num(r.index, ".1f")),
+            (num(r.index_low, ".3f"), "–" if pd.isna(r.index_low) else f"{r.index_low:.1f}–{r.index_high:.1f}"),
+            (num(r.index, ".3f"), f"{e(th)} · {e(en)}"),
+            (num(r.rank, "d"), num(r.rank, "d")),
+            (num(r.rank_low, "d"), "–" if pd.isna(r.rank_low) else f"{r.rank_low}–{r.rank_high}"),
+            (e(str(r.vs_nation)) if isinstance(r.vs_nation, str) else "", e(r.vs_nation)
+             if isinstance(r.vs_nation, str) else "–"), ("", links),
         ]
         rows.append("<tr>" + "".join(f'<td data-v="{v}">{shown}</td>' for v, shown in cells) + "</tr>")
     header = "".join(f"<th>{h}</th>" for h in head)

@@ -20,6 +20,13 @@ from analysis.paths import outputs_dir
 from analysis.reference import load_agencies, load_provinces
 
 LANGS = ("th", "en")
+#: Thai labels of the quarantine reasons (``analysis.clean.REASONS``; a test checks none is missing).
+REASONS_TH = {
+    "test_submission": "รายการทดสอบ", "outside_survey": "นอกขอบเขตการสำรวจ", "province_blank": "ไม่ระบุจังหวัด",
+    "province_unknown": "ระบุจังหวัดไม่ได้", "province_ambiguous": "ชื่อจังหวัดกำกวม", "agency_blank": "ไม่ระบุหน่วยงาน",
+    "agency_unknown": "ระบุหน่วยงานไม่ได้", "agency_ambiguous": "ชื่อหน่วยงานกำกวม", "too_few_items": "ตอบน้อยเกินไป",
+    "straight_lining": "ตอบคำตอบเดียวกันทุกข้อ", "duplicate_submission_id": "รหัสการส่งซ้ำ",
+}
 
 
 @dataclass
@@ -38,15 +45,32 @@ class ProvinceData:
     vs_nation: pd.Series | None
     codebook: Codebook
     agency_types: pd.DataFrame  # the 19 surveyed agency types (reference), in their reporting order
+    n_tested: int  # provinces tested against the nation (with two or more agencies)
+
+    @property
+    def has_data(self) -> bool:
+        """Whether any agency of the province returned a usable response (so there is an index)."""
+        return bool(self.province["n_agencies"] > 0 and pd.notna(self.province["index"]))
+
+    @property
+    def n_ranked(self) -> int:
+        """How many provinces have data and so a rank."""
+        return int(self.all_provinces["index"].notna().sum())
 
     def national(self) -> pd.Series:
         """The national aggregate row."""
-        return self.aggregates[self.aggregates["level"] == "national"].iloc[0]
+        return self._aggregate("national", "all")
 
     def region(self) -> pd.Series:
-        """The aggregate row of the province's region."""
+        """The aggregate row of the province's region (all missing when no agency of it responded)."""
+        return self._aggregate("region", self.province["region"])
+
+    def _aggregate(self, level: str, group: str) -> pd.Series:
         a = self.aggregates
-        return a[(a["level"] == "region") & (a["group"] == self.province["region"])].iloc[0]
+        rows = a[(a["level"] == level) & (a["group"] == group)]
+        if len(rows):
+            return rows.iloc[0]
+        return pd.Series(np.nan, index=a.columns, dtype=float)
 
 
 def load_province(code: str, root: str | Path | None = None, codebook: Codebook | None = None) -> ProvinceData:
@@ -67,12 +91,12 @@ def load_province(code: str, root: str | Path | None = None, codebook: Codebook 
             raise FileNotFoundError(f"{path} is missing: run {step} first (or 'make report')")
         return pd.read_parquet(path)
 
-    provinces = read("index/province_scores.parquet", "03_readiness_index")
-    rel = read("reliability/rwg.parquet", "02_reliability")
-    cmp = read("reliability/province_vs_nation.parquet", "02_reliability")
+    provinces = read("index/province_scores.parquet", "02_readiness_index")
+    rel = read("reliability/rwg.parquet", "03_reliability")
+    cmp = read("reliability/province_vs_nation.parquet", "03_reliability")
     quarantine = read("clean/quarantine.parquet", "01_clean_responses")
-    items = read("index/province_items.parquet", "03_readiness_index")
-    agencies = read("index/agency_scores.parquet", "03_readiness_index")
+    items = read("index/province_items.parquet", "02_readiness_index")
+    agencies = read("index/agency_scores.parquet", "02_readiness_index")
     rwg_row = rel[rel.iloc[:, 0] == code]
     cmp_row = cmp[cmp["group"] == code]
     return ProvinceData(
@@ -80,14 +104,15 @@ def load_province(code: str, root: str | Path | None = None, codebook: Codebook 
         province=provinces.set_index("province").loc[code],
         agencies=agencies[agencies["province"] == code].reset_index(drop=True),
         all_provinces=provinces,
-        aggregates=read("index/aggregates.parquet", "03_readiness_index"),
+        aggregates=read("index/aggregates.parquet", "02_readiness_index"),
         items=items[items["province"] == code].reset_index(drop=True),
         quarantine=quarantine[quarantine["province"] == code].reset_index(drop=True),
-        icc=read("reliability/icc.parquet", "02_reliability"),
+        icc=read("reliability/icc.parquet", "03_reliability"),
         rwg=rwg_row.iloc[0] if len(rwg_row) else None,
         vs_nation=cmp_row.iloc[0] if len(cmp_row) else None,
         codebook=cb,
         agency_types=load_agencies(),
+        n_tested=int(cmp["p"].notna().sum()),
     )
 
 
@@ -121,29 +146,48 @@ def _f(x: float) -> str:
     return f"{x:.1f}"
 
 
+def no_data_text(d: ProvinceData, lang: str) -> str:
+    """Why a province has no index: its rows were all excluded (with the reasons), or none came in."""
+    q = d.quarantine["primary_reason"].value_counts() if len(d.quarantine) else pd.Series(dtype=int)
+    who = esc(name(d, lang))
+    if lang == "th":
+        s = f"ยังไม่มีหน่วยงานใดใน**{who}**ที่ให้คำตอบที่ใช้ได้ในข้อมูลชุดนี้ จึงไม่มีดัชนี ระดับ หรืออันดับของจังหวัดนี้"
+        if len(q):
+            return s + (f" มีคำตอบจากจังหวัดนี้ {int(q.sum())} รายการ แต่ถูกคัดออกทั้งหมดในขั้นตอนตรวจสอบข้อมูล "
+                        f"({', '.join(f'{esc(REASONS_TH.get(k, k))} {v} รายการ' for k, v in q.items())})")
+        return s + " เพราะยังไม่ได้รับแบบสำรวจจากจังหวัดนี้"
+    s = f"No agency in **{who}** has a usable response in this data, so the province has no index, band or rank."
+    if len(q):
+        return s + (f" {int(q.sum())} responses from the province were received but all were excluded when the "
+                    f"data were checked ({', '.join(f'{esc(k.replace(chr(95), chr(32)))} {v}' for k, v in q.items())}).")
+    return s + " No response from the province has been received."
+
+
 def headline(d: ProvinceData, lang: str) -> str:
     """Index with interval, band with its probability, rank with its interval (Markdown)."""
     p = d.province
-    if p["n_agencies"] == 0 or pd.isna(p["index"]):
-        return ("ไม่มีหน่วยงานใดใน" + esc(name(d, lang)) + "ตอบแบบสำรวจที่ใช้ได้ จึงคำนวณดัชนีไม่ได้") if lang == "th" \
-            else f"No agency in {esc(name(d, lang))} returned a usable response, so no index can be computed."
+    if not d.has_data:
+        return no_data_text(d, lang)
     band = esc(band_name(d, p["band"], lang))
     prob = p["band_probability"] * 100
     if lang == "th":
         return (f"**{esc(name(d, lang))}** มีดัชนีความพร้อมรัฐบาลดิจิทัล **{_f(p['index'])} คะแนน** จาก 100 "
                 f"(ช่วงความเชื่อมั่น 95%: {_f(p['index_low'])}–{_f(p['index_high'])}) อยู่ในระดับ **{band}** "
-                f"(ความน่าจะเป็นที่จะอยู่ในระดับนี้ {prob:.0f}%) และอยู่ **อันดับที่ {int(p['rank'])} จาก 76 จังหวัด** "
+                f"(ความน่าจะเป็นที่จะอยู่ในระดับนี้ {prob:.0f}%) และอยู่ **อันดับที่ {int(p['rank'])} จาก {d.n_ranked} จังหวัด** "
                 f"โดยอันดับที่เป็นไปได้อยู่ระหว่าง {int(p['rank_low'])}–{int(p['rank_high'])} (ช่วง 90%)")
     return (f"**{esc(name(d, lang))}** scores **{_f(p['index'])} out of 100** on the digital government readiness "
             f"index (95 % confidence interval {_f(p['index_low'])}–{_f(p['index_high'])}), in the **{band}** band "
-            f"(probability {prob:.0f} %), and ranks **{int(p['rank'])} of 76 provinces**, with a plausible rank "
+            f"(probability {prob:.0f} %), and ranks **{int(p['rank'])} of {d.n_ranked} provinces** with data, with a plausible rank "
             f"between {int(p['rank_low'])} and {int(p['rank_high'])} (90 % interval).")
 
 
 def comparison(d: ProvinceData, lang: str) -> str:
     """How the province compares with its region and the nation, with the corrected test."""
+    if not d.has_data:
+        return ""
     p, nat, reg = d.province, d.national(), d.region()
     region = p["region_th"] if lang == "th" else p["region_en"]
+    n_tested = d.n_tested
     diff_nat = p["index"] - nat["index"]
     diff_reg = p["index"] - reg["index"]
     label = d.vs_nation["label"] if d.vs_nation is not None else "not different"
@@ -153,20 +197,22 @@ def comparison(d: ProvinceData, lang: str) -> str:
 
         verdict = {"above": "สูงกว่าค่าเฉลี่ยประเทศอย่างมีนัยสำคัญทางสถิติ",
                    "below": "ต่ำกว่าค่าเฉลี่ยประเทศอย่างมีนัยสำคัญทางสถิติ",
-                   "not different": "ยังไม่อาจสรุปได้ว่าแตกต่างจากค่าเฉลี่ยประเทศ"}[label]
+                   "not different": "ยังไม่อาจสรุปได้ว่าแตกต่างจากค่าเฉลี่ยประเทศ",
+                   "not tested": "ทดสอบไม่ได้ เพราะมีหน่วยงานที่ตอบน้อยเกินไป"}[label]
         return (f"คะแนนนี้{rel(diff_nat)}ค่าเฉลี่ยประเทศ ({_f(nat['index'])}) {_f(abs(diff_nat))} คะแนน "
                 f"และ{rel(diff_reg)}ค่าเฉลี่ยของ{esc(region)} ({_f(reg['index'])}) {_f(abs(diff_reg))} คะแนน "
-                f"เมื่อทดสอบพร้อมกันทั้ง 76 จังหวัด (ปรับค่า p ด้วยวิธี Benjamini-Hochberg) จังหวัดนี้{verdict}")
+                f"เมื่อทดสอบพร้อมกันทั้ง {n_tested} จังหวัด (ปรับค่า p ด้วยวิธี Benjamini-Hochberg) จังหวัดนี้{verdict}")
 
     def rel_en(x: float) -> str:
         return "above" if x > 0 else "below"
 
     verdict = {"above": "is significantly above the national mean",
                "below": "is significantly below the national mean",
-               "not different": "cannot be told apart from the national mean"}[label]
+               "not different": "cannot be told apart from the national mean",
+               "not tested": "could not be tested, as too few of its agencies responded"}[label]
     return (f"That is {_f(abs(diff_nat))} points {rel_en(diff_nat)} the national mean ({_f(nat['index'])}) "
             f"and {_f(abs(diff_reg))} points {rel_en(diff_reg)} the {esc(region)} region's mean "
-            f"({_f(reg['index'])}). Tested against the nation alongside all 76 provinces "
+            f"({_f(reg['index'])}). Tested against the nation alongside all {n_tested} provinces with data "
             f"(Benjamini-Hochberg correction), the province {verdict}.")
 
 
@@ -243,21 +289,24 @@ def caveats_text(d: ProvinceData, lang: str) -> str:
     icc2 = d.icc[(d.icc["type"] == "ICC2") & (d.icc["score"] == "index")]["icc"].iloc[0]
     rwg = float(d.rwg["r_wg_j"]) if d.rwg is not None else float("nan")
     q = d.quarantine["primary_reason"].value_counts()
-    reasons_th = {"test_submission": "รายการทดสอบ", "too_few_items": "ตอบน้อยเกินไป", "straight_lining":
-                  "ตอบคำตอบเดียวกันทุกข้อ", "province_unknown": "ระบุจังหวัดไม่ได้", "outside_survey": "นอกขอบเขตการสำรวจ",
-                  "agency_unknown": "ระบุหน่วยงานไม่ได้"}
     if lang == "th":
-        parts = [f"- ค่าประมาณนี้มาจาก {n} หน่วยงาน" + (" ซึ่งน้อย ช่วงความเชื่อมั่นจึงกว้าง ควรตีความอย่างระมัดระวัง" if n < 12 else "")]
-        parts.append(f"- ความเชื่อถือได้ของค่าเฉลี่ยระดับจังหวัด ICC(2) ทั้งประเทศ = {icc2:.2f} "
-                     + ("(ผ่านเกณฑ์ 0.70: ค่าเฉลี่ยจังหวัดแยกความแตกต่างระหว่างจังหวัดได้)" if icc2 >= 0.7 else "(ต่ำกว่าเกณฑ์ 0.70)"))
+        parts = [f"- ค่าประมาณนี้มาจาก {n} หน่วยงาน" + (" ซึ่งน้อย ช่วงความเชื่อมั่นจึงกว้าง ควรตีความอย่างระมัดระวัง" if n < 12 else "")
+                 ] if d.has_data else []
+        if not np.isnan(icc2):
+            parts.append(f"- ความเชื่อถือได้ของค่าเฉลี่ยระดับจังหวัด ICC(2) ทั้งประเทศ = {icc2:.2f} "
+                         + ("(ผ่านเกณฑ์ 0.70: ค่าเฉลี่ยจังหวัดแยกความแตกต่างระหว่างจังหวัดได้)" if icc2 >= 0.7
+                            else "(ต่ำกว่าเกณฑ์ 0.70)"))
         if not np.isnan(rwg):
             parts.append(f"- ความสอดคล้องของหน่วยงานภายในจังหวัด r_wg(J) = {rwg:.2f}")
         parts.append("- รายการที่ถูกกันออก (quarantine) ของจังหวัดนี้: " + (", ".join(
-            f"{esc(reasons_th.get(k, k))} {v} รายการ" for k, v in q.items()) if len(q) else "ไม่มี"))
+            f"{esc(REASONS_TH.get(k, k))} {v} รายการ" for k, v in q.items()) if len(q) else "ไม่มี"))
         return "\n".join(parts)
-    parts = [f"- This estimate rests on {n} agencies" + (": few, so the interval is wide and the estimate should be read with care." if n < 12 else ".")]
-    parts.append(f"- Reliability of a province mean, ICC(2) nationally = {icc2:.2f} "
-                 + ("(meets .70: province means do tell provinces apart)." if icc2 >= 0.7 else "(below .70)."))
+    parts = [f"- This estimate rests on {n} agencies"
+             + (": few, so the interval is wide and the estimate should be read with care." if n < 12 else ".")
+             ] if d.has_data else []
+    if not np.isnan(icc2):
+        parts.append(f"- Reliability of a province mean, ICC(2) nationally = {icc2:.2f} "
+                     + ("(meets .70: province means do tell provinces apart)." if icc2 >= 0.7 else "(below .70)."))
     if not np.isnan(rwg):
         parts.append(f"- Agreement among this province's agencies, r_wg(J) = {rwg:.2f}.")
     parts.append("- Rows quarantined for this province: " + (", ".join(

@@ -7,7 +7,14 @@ columns are used, so any table with those two columns will do).
 
 Missing answers: every statistic uses listwise complete cases over the items it needs (per
 pillar for alpha, omega and item analysis; over all items for the whole-instrument analyses)
-and reports the ``n`` it used.
+and reports the ``n`` it used. With too few cases for a statistic (an interim export, a handful
+of provinces) its table says so in a ``note`` column instead of failing: a factor model of k
+items needs more than k complete cases (a positive definite correlation matrix); a between-
+province statistic needs two provinces.
+
+Same numbers on every CPU: iterative fits are converged far below the precision the tables are
+stored at (:data:`DECIMALS`), with analytic gradients where the library would difference
+numerically, so that last-bit differences between BLAS kernels cannot reach a stored digit.
 
 Thresholds (see ``DOMAIN.md``): alpha and omega >= .70 (Nunnally 1978); corrected item-total
 >= .30 (Nunnally & Bernstein 1994); KMO labels of Kaiser (1974); CFI/TLI >= .95, RMSEA <= .06,
@@ -23,14 +30,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import semopy
-from factor_analyzer import FactorAnalyzer
+from factor_analyzer import FactorAnalyzer, Rotator
 from factor_analyzer.factor_analyzer import calculate_bartlett_sphericity, calculate_kmo
+from factor_analyzer.utils import smc
 from scipy import optimize, stats
 from statsmodels.stats.multitest import multipletests
 
 from analysis.codebook import Codebook
-from analysis.index import agency_scores, load_choices
-from analysis.safeio import write_table
+from analysis.index import canonical_order
+from analysis.numerics import round_frame
+from analysis.safeio import write_json, write_table
 from analysis.scoring import score_items
 
 ITEM_TOTAL_THRESHOLD = 0.30
@@ -53,17 +62,51 @@ def _pillar_items(scores: pd.DataFrame, items: pd.DataFrame) -> dict[str, list[s
     return {str(p): list(g["item"]) for p, g in present.groupby("pillar", sort=False)}
 
 
-def _fa(n_factors: int, rotation: str | None = None, **kwargs: object) -> FactorAnalyzer:
-    return FactorAnalyzer(n_factors=n_factors, rotation=rotation, method="ml", **kwargs)
+#: Decimals at which the reliability tables are stored. Four: sampling error is in the second
+#: decimal for every coefficient here, and the fits are converged to about 1e-8, so a stored
+#: digit never depends on the machine.
+DECIMALS = 4
 
 
-def _fit(fa: FactorAnalyzer, x: np.ndarray) -> FactorAnalyzer:
-    # factor_analyzer 0.5.1 calls scikit-learn's check_array with the deprecated
-    # force_all_finite keyword; the FutureWarning is noise for our users.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        warnings.simplefilter("ignore", UserWarning)
-        return fa.fit(x)
+def _ml_gradient(psi: np.ndarray, corr: np.ndarray, n_factors: int) -> np.ndarray:
+    """Gradient of factor_analyzer's (R ``factanal``'s) ML discrepancy in the uniquenesses.
+
+    ``diag(L L' + Psi - R) / Psi^2`` with ``L`` the ML loadings at ``Psi`` (R's ``FAgr``).
+    """
+    lam = _loadings_at(psi, corr, n_factors)
+    return ((lam**2).sum(axis=1) + psi - np.diag(corr)) / psi**2
+
+
+def _loadings_at(psi: np.ndarray, corr: np.ndarray, n_factors: int) -> np.ndarray:
+    """ML loadings for given uniquenesses: ``Psi^1/2 V (Theta - I)^1/2`` from the leading
+    eigenpairs of ``Psi^-1/2 R Psi^-1/2`` (Joreskog 1967; factor_analyzer's ``_normalize_ml``)."""
+    d = 1 / np.sqrt(psi)
+    vals, vecs = np.linalg.eigh(corr * d[:, None] * d[None, :])
+    vals, vecs = vals[::-1][:n_factors], vecs[:, ::-1][:, :n_factors]
+    return np.sqrt(psi)[:, None] * vecs * np.sqrt(np.maximum(vals - 1, 0))
+
+
+def ml_loadings(corr: np.ndarray, n_factors: int) -> np.ndarray:
+    """Unrotated maximum-likelihood factor loadings of a correlation matrix.
+
+    The same discrepancy, start (1 - SMC) and bounds (uniquenesses in [0.005, 1]) as
+    ``FactorAnalyzer(method="ml")`` and R's ``factanal``, minimised by L-BFGS-B with the analytic
+    gradient (:func:`_ml_gradient`) instead of factor_analyzer's finite differences: those stop
+    about 1e-6 from the optimum, and where exactly depends on last-bit noise, so two CPUs gave
+    EFA loadings differing in the sixth decimal. Columns are signed to a positive sum.
+    """
+    p = corr.shape[0]
+    res = optimize.minimize(FactorAnalyzer._fit_ml_objective, 1 - smc(corr), jac=_ml_gradient,
+                            args=(corr, n_factors), method="L-BFGS-B", bounds=[(0.005, 1.0)] * p,
+                            options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-10})
+    lam = _loadings_at(res.x, corr, n_factors)
+    signs = np.sign(lam.sum(axis=0))
+    return lam * np.where(signs == 0, 1.0, signs)
+
+
+def _too_few(n: int, need: int, what: str) -> str | None:
+    """The note for a statistic that cannot be computed from ``n`` cases (``None`` when it can)."""
+    return None if n >= need else f"not computed: {n} complete cases, {what} needs at least {need}"
 
 
 def _alpha(x: np.ndarray) -> float:
@@ -89,20 +132,22 @@ def cronbach_alpha(scores: pd.DataFrame, items: pd.DataFrame, confidence: float 
     for pillar, cols in _pillar_items(scores, items).items():
         x = scores[cols].dropna().to_numpy(float)
         n, k = x.shape
-        a = _alpha(x)
+        note = _too_few(n, 3, "alpha")
+        a = _alpha(x) if note is None else np.nan
         df1, df2 = n - 1, (n - 1) * (k - 1)
         rows.append({
             "pillar": pillar, "n": n, "k": k, "alpha": a,
-            "ci_low": 1 - (1 - a) * stats.f.isf(tail, df1, df2),
-            "ci_high": 1 - (1 - a) * stats.f.ppf(tail, df1, df2),
+            "ci_low": 1 - (1 - a) * stats.f.isf(tail, df1, df2) if note is None else np.nan,
+            "ci_high": 1 - (1 - a) * stats.f.ppf(tail, df1, df2) if note is None else np.nan,
+            "note": note,
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["pillar", "n", "k", "alpha", "ci_low", "ci_high", "note"])
 
 
 # --------------------------------------------------------------------------- McDonald's omega
 
 
-def _one_factor_ml(corr: np.ndarray, tol: float = 1e-9, max_iter: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+def _one_factor_ml(corr: np.ndarray, tol: float = 1e-12, max_iter: int = 5000) -> tuple[np.ndarray, np.ndarray]:
     """One-factor ML loadings and uniquenesses of a stack of correlation matrices (..., p, p).
 
     Hand-written because the bootstrap needs hundreds of fits per pillar and
@@ -111,7 +156,8 @@ def _one_factor_ml(corr: np.ndarray, tol: float = 1e-9, max_iter: int = 2000) ->
     eigenpair of ``Psi^-1/2 R Psi^-1/2``, uniquenesses bounded to [0.005, 1] as in
     factor_analyzer. Batched with ``numpy.linalg.eigh``.
     """
-    psi = np.clip(1 / np.diagonal(np.linalg.inv(corr), axis1=-2, axis2=-1), 0.005, 1.0)
+    # start at 1 - SMC; pinv, because a bootstrap resample of few cases can have a singular matrix
+    psi = np.clip(1 / np.diagonal(np.linalg.pinv(corr, hermitian=True), axis1=-2, axis2=-1), 0.005, 1.0)
     for _ in range(max_iter):
         d = 1 / np.sqrt(psi)
         vals, vecs = np.linalg.eigh(corr * d[..., :, None] * d[..., None, :])
@@ -133,20 +179,28 @@ def _omega_from_fit(lam: np.ndarray, psi: np.ndarray, sd: np.ndarray) -> np.ndar
 
 
 def _omega_of_samples(x: np.ndarray) -> np.ndarray:
-    """Omega total of each sample in a stack (..., n, p) of data sets."""
+    """Omega total of each sample in a stack (..., n, p) of data sets (NaN where an item is constant)."""
     xc = x - x.mean(-2, keepdims=True)
     cov = np.einsum("...ni,...nj->...ij", xc, xc) / (x.shape[-2] - 1)
     sd = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
-    lam, psi = _one_factor_ml(cov / sd[..., :, None] / sd[..., None, :])
-    return _omega_from_fit(lam, psi, sd)
+    p = x.shape[-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = (cov / sd[..., :, None] / sd[..., None, :]).reshape(-1, p, p)
+    sd = sd.reshape(-1, p)
+    ok = np.isfinite(corr).all(axis=(-2, -1))
+    out = np.full(len(corr), np.nan)
+    if ok.any():
+        lam, psi = _one_factor_ml(corr[ok])
+        out[ok] = _omega_from_fit(lam, psi, sd[ok])
+    return out.reshape(x.shape[:-2])
 
 
 def omega(scores: pd.DataFrame, items: pd.DataFrame, n_boot: int = 300, seed: int = 0,
           confidence: float = 0.95) -> pd.DataFrame:
     """McDonald's omega total of each pillar's unweighted item sum, with a BCa bootstrap interval.
 
-    One-factor ML model (``FactorAnalyzer(n_factors=1, rotation=None, method="ml")``) of the
-    pillar's items, listwise complete cases. Omega is on the **covariance scale**:
+    One-factor ML model (:func:`ml_loadings`, the optimum of ``FactorAnalyzer(n_factors=1,
+    method="ml")``) of the pillar's items, listwise complete cases. Omega is on the **covariance scale**:
     ``(sum l_i)^2 / ((sum l_i)^2 + sum psi_i)`` with unstandardised loadings ``l_i = lambda_i
     sd_i`` and uniquenesses ``psi_i sd_i^2``, i.e. the reliability of the raw sum of 0-100 item
     scores that the index uses (not of the sum of standardised items).
@@ -160,31 +214,45 @@ def omega(scores: pd.DataFrame, items: pd.DataFrame, n_boot: int = 300, seed: in
     for pillar, cols in _pillar_items(scores, items).items():
         x = scores[cols].dropna().to_numpy(float)
         n, k = x.shape
-        fa = _fit(_fa(1), x)
+        note = _too_few(n, k + 2, "a one-factor model of the pillar")
+        if note is not None:
+            rows.append({"pillar": pillar, "n": n, "k": k, "omega_total": np.nan, "ci_low": np.nan,
+                         "ci_high": np.nan, "scale": "covariance", "note": note})
+            continue
         sd = x.std(axis=0, ddof=1)
-        point = float(_omega_from_fit(fa.loadings_[:, 0] * np.sign(fa.loadings_.sum()),
-                                      fa.get_uniquenesses(), sd))
-        boot = stats.bootstrap((np.arange(n),), lambda idx, axis=-1, x=x: _omega_of_samples(x[idx]),
-                               n_resamples=n_boot, vectorized=True, batch=100, method="BCa",
-                               confidence_level=confidence, rng=rng)
+        lam = ml_loadings(np.corrcoef(x, rowvar=False), 1)[:, 0]
+        point = float(_omega_from_fit(lam, 1 - lam**2, sd))
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            # few cases: some resamples have a constant item (no correlation), giving NaN draws and
+            # possibly no interval; scipy warns about that, the table shows it as missing bounds
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+            boot = stats.bootstrap((np.arange(n),), lambda idx, axis=-1, x=x: _omega_of_samples(x[idx]),
+                                   n_resamples=n_boot, vectorized=True, batch=100, method="BCa",
+                                   confidence_level=confidence, rng=rng)
         rows.append({"pillar": pillar, "n": n, "k": k, "omega_total": point,
                      "ci_low": boot.confidence_interval.low, "ci_high": boot.confidence_interval.high,
-                     "scale": "covariance"})
+                     "scale": "covariance", "note": None})
     return pd.DataFrame(rows)
 
 
 def _efa_fit(x: np.ndarray, n_factors: int, rotation: str) -> tuple[np.ndarray, np.ndarray]:
-    """Oblique ML EFA: pattern loadings and the factor correlations in the same column order.
+    """Oblique ML EFA: pattern loadings and factor correlations, factors ordered by variance.
 
-    factor_analyzer 0.5.1 re-sorts ``loadings_`` by explained variance after rotating but
-    leaves ``phi_`` in the pre-sort order, so ``phi_`` can describe different factors than the
-    columns of ``loadings_``. The factor correlations are therefore recovered from the
-    (re-sorted) structure matrix: ``structure = loadings @ phi``.
+    :func:`ml_loadings`, then factor_analyzer's ``Rotator`` with a tolerance of 1e-10 (its
+    default 1e-5 stops the varimax step of promax where last-bit noise decides), then as in
+    ``FactorAnalyzer.fit``: columns signed to a positive sum and ordered by their sum of squared
+    loadings, the factor correlations permuted with them.
     """
-    fa = _fit(_fa(n_factors, rotation), x)
-    pattern = fa.loadings_
-    phi = np.linalg.lstsq(pattern, fa.structure_, rcond=None)[0]
-    return pattern, (phi + phi.T) / 2
+    lam = ml_loadings(np.corrcoef(x, rowvar=False), n_factors)
+    rotator = Rotator(method=rotation, max_iter=10000, tol=1e-10)
+    pattern = rotator.fit_transform(lam)
+    phi = rotator.phi_ if rotator.phi_ is not None else np.eye(n_factors)
+    signs = np.sign(pattern.sum(axis=0))
+    signs[signs == 0] = 1
+    pattern, phi = pattern * signs, phi * np.outer(signs, signs)
+    order = np.argsort(-(pattern**2).sum(axis=0), kind="stable")
+    return pattern[:, order], phi[np.ix_(order, order)]
 
 
 def omega_hierarchical(scores: pd.DataFrame, items: pd.DataFrame, rotation: str = "promax") -> pd.DataFrame:
@@ -203,6 +271,10 @@ def omega_hierarchical(scores: pd.DataFrame, items: pd.DataFrame, rotation: str 
     cols = [c for c in items["item"] if c in scores.columns]
     x = scores[cols].dropna().to_numpy(float)
     n_groups = len(_pillar_items(scores, items))
+    note = _too_few(x.shape[0], x.shape[1] + 2, f"a {n_groups}-factor model of {x.shape[1]} items")
+    if note is not None:
+        return pd.DataFrame([{"n": x.shape[0], "k": x.shape[1], "n_group_factors": n_groups, "omega_h": np.nan,
+                              "omega_total": np.nan, "ecv": np.nan, "note": note}])
     pattern, phi = _efa_fit(x, n_groups, rotation)
     g = _one_factor_ml(phi)[0]
     general = pattern @ g
@@ -213,7 +285,7 @@ def omega_hierarchical(scores: pd.DataFrame, items: pd.DataFrame, rotation: str 
         "n": x.shape[0], "k": x.shape[1], "n_group_factors": n_groups,
         "omega_h": general.sum() ** 2 / vt,
         "omega_total": 1 - u2.sum() / vt,
-        "ecv": (general**2).sum() / ((general**2).sum() + (group**2).sum()),
+        "ecv": (general**2).sum() / ((general**2).sum() + (group**2).sum()), "note": None,
     }])
 
 
@@ -232,13 +304,15 @@ def item_analysis(scores: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     for pillar, cols in _pillar_items(scores, items).items():
         x = scores[cols].dropna().to_numpy(float)
         total = x.sum(axis=1)
+        enough = x.shape[0] >= 3
         for j, item in enumerate(cols):
             rest = np.delete(x, j, axis=1)
-            r = float(np.corrcoef(x[:, j], total - x[:, j])[0, 1])
+            with np.errstate(invalid="ignore", divide="ignore"):  # a constant item has no correlation (NaN)
+                r = float(np.corrcoef(x[:, j], total - x[:, j])[0, 1]) if enough else np.nan
             rows.append({
                 "item": item, "pillar": pillar, "n": x.shape[0], "item_total_r": r,
-                "alpha_if_deleted": _alpha(rest) if rest.shape[1] > 1 else np.nan,
-                "flag_low_item_total": r < ITEM_TOTAL_THRESHOLD,
+                "alpha_if_deleted": _alpha(rest) if rest.shape[1] > 1 and enough else np.nan,
+                "flag_low_item_total": bool(r < ITEM_TOTAL_THRESHOLD),
                 "threshold_source": ITEM_TOTAL_SOURCE,
             })
     return pd.DataFrame(rows)
@@ -261,12 +335,17 @@ def kmo_bartlett(scores: pd.DataFrame) -> pd.DataFrame:
     bartlett_chi2, bartlett_df, bartlett_p.
     """
     x = scores.dropna()
+    k = x.shape[1]
+    note = _too_few(len(x), k + 2, f"KMO and Bartlett's test of {k} items")
+    if note is not None:
+        return pd.DataFrame([{"variable": "overall", "n": len(x), "msa": np.nan, "kaiser_label": None,
+                              "bartlett_chi2": np.nan, "bartlett_df": k * (k - 1) // 2, "bartlett_p": np.nan,
+                              "note": note}])
     msa_items, msa_total = calculate_kmo(x.to_numpy(float))
     chi2, p = calculate_bartlett_sphericity(x.to_numpy(float))
-    k = x.shape[1]
     overall = {"variable": "overall", "n": len(x), "msa": float(msa_total),
                "kaiser_label": kaiser_label(msa_total), "bartlett_chi2": float(chi2),
-               "bartlett_df": k * (k - 1) // 2, "bartlett_p": float(p)}
+               "bartlett_df": k * (k - 1) // 2, "bartlett_p": float(p), "note": None}
     per_item = pd.DataFrame({"variable": x.columns, "n": len(x), "msa": msa_items,
                              "kaiser_label": [kaiser_label(m) for m in msa_items]})
     return pd.concat([pd.DataFrame([overall]), per_item], ignore_index=True)
@@ -287,6 +366,8 @@ class EFAResult:
     factor_correlations: pd.DataFrame
     #: Complete cases used.
     n: int
+    #: Why the model was not fitted (too few complete cases), or ``None``.
+    note: str | None = None
 
 
 def efa(scores: pd.DataFrame, items: pd.DataFrame, n_factors: int = 6, rotation: str = "promax") -> EFAResult:
@@ -296,21 +377,26 @@ def efa(scores: pd.DataFrame, items: pd.DataFrame, n_factors: int = 6, rotation:
     their pattern loadings explain; ``primary_factor`` is each item's largest absolute loading,
     so that it can be compared with the item's pillar. Variance explained is from the pattern
     loadings (under an oblique rotation the factors overlap, so it does not add up exactly).
+    Too few complete cases: the tables keep their shape, values missing, and ``note`` says why.
     """
     cols = [c for c in items["item"] if c in scores.columns]
     x = scores[cols].dropna().to_numpy(float)
-    pattern, phi = _efa_fit(x, n_factors, rotation)
+    note = _too_few(len(x), len(cols) + 2, f"a {n_factors}-factor model of {len(cols)} items")
+    if note is None:
+        pattern, phi = _efa_fit(x, n_factors, rotation)
+    else:
+        pattern, phi = np.full((len(cols), n_factors), np.nan), np.full((n_factors, n_factors), np.nan)
     names = [f"F{i + 1}" for i in range(n_factors)]
     pillar = items.set_index("item")["pillar"]
     loadings = pd.DataFrame(pattern, columns=names)
     loadings.insert(0, "item", cols)
     loadings.insert(1, "pillar", pillar.loc[cols].to_numpy())
     loadings["communality"] = np.einsum("if,fg,ig->i", pattern, phi, pattern)
-    loadings["primary_factor"] = [names[i] for i in np.abs(pattern).argmax(axis=1)]
+    loadings["primary_factor"] = [names[i] if note is None else None for i in np.abs(pattern).argmax(axis=1)]
     ss = (pattern**2).sum(axis=0)
     variance = pd.DataFrame({"factor": names, "ss_loadings": ss, "prop_var": ss / len(cols),
-                             "cum_var": np.cumsum(ss) / len(cols)})
-    return EFAResult(loadings, variance, pd.DataFrame(phi, index=names, columns=names), len(x))
+                             "cum_var": np.cumsum(ss) / len(cols), "n": len(x), "note": note})
+    return EFAResult(loadings, variance, pd.DataFrame(phi, index=names, columns=names), len(x), note)
 
 
 def parallel_analysis(scores: pd.DataFrame, n_iter: int = 100, seed: int = 0,
@@ -372,6 +458,11 @@ def cfa_fit(data: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
     """
     cols = [c for cs in groups.values() for c in cs]
     x = data[cols].dropna()
+    note = _too_few(len(x), len(cols) + 2, f"a {len(groups)}-factor model of {len(cols)} items")
+    if note is not None:
+        return pd.DataFrame([{"n": len(x), "chi2": np.nan, "df": np.nan, "p": np.nan, "cfi": np.nan, "tli": np.nan,
+                              "rmsea": np.nan, "rmsea_ci_low": np.nan, "rmsea_ci_high": np.nan, "srmr": np.nan,
+                              "note": note}])
     rename = {c: f"y{i}" for i, c in enumerate(cols)}
     desc = "\n".join(f"f{j} =~ " + " + ".join(rename[c] for c in cs) for j, cs in enumerate(groups.values()))
     model = semopy.Model(desc)
@@ -393,7 +484,7 @@ def cfa_fit(data: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
         "cfi": float(fit["CFI"]), "tli": float(fit["TLI"]),
         "rmsea": float(np.sqrt(max(0.0, (chi2 - df) / (df * n)))),
         "rmsea_ci_low": low, "rmsea_ci_high": high,
-        "srmr": float(np.sqrt(np.mean(resid[np.tril_indices_from(resid)] ** 2))),
+        "srmr": float(np.sqrt(np.mean(resid[np.tril_indices_from(resid)] ** 2))), "note": None,
     }])
 
 
@@ -421,6 +512,10 @@ def icc(values: pd.Series, groups: pd.Series, confidence: float = 0.95) -> pd.Da
     n_g, means = grouped.size(), grouped.mean()
     n, n_groups = len(d), len(n_g)
     df1, df2 = n_groups - 1, n - n_groups
+    if df1 < 1 or df2 < 1:  # one province, or one agency in each: no between/within split
+        return pd.DataFrame([{"type": t, "icc": np.nan, "F": np.nan, "df1": df1, "df2": df2, "p": np.nan,
+                              "ci_low": np.nan, "ci_high": np.nan, "n_groups": n_groups, "n": n, "k0": np.nan}
+                             for t in ("ICC1", "ICC2")])
     msb = float((n_g * (means - d["y"].mean()) ** 2).sum() / df1)
     msw = float(((d["y"] - d["g"].map(means)) ** 2).sum() / df2)
     k0 = (n - (n_g**2).sum() / n) / df1
@@ -437,36 +532,57 @@ def icc(values: pd.Series, groups: pd.Series, confidence: float = 0.95) -> pd.Da
     ])[["type", "icc", "F", "df1", "df2", "p", "ci_low", "ci_high", "n_groups", "n", "k0"]]
 
 
+def _reml_criterion(gamma: float, ssw: float, n_g: np.ndarray, means: np.ndarray) -> float:
+    """-2 x the REML log-likelihood of ``y ~ 1 + (1 | group)``, profiled over the mean and the
+    residual variance, at the variance ratio ``gamma = tau2 / sigma2`` (constants dropped).
+
+    Per group ``V_g = sigma2 (I + gamma J)``, so ``(y - mu)' V_g^-1 (y - mu) = (SSW_g + w_g (ybar_g -
+    mu)^2) / sigma2`` with ``w_g = n_g / (1 + n_g gamma)``; the GLS mean is ``sum w_g ybar_g / sum
+    w_g`` and ``sigma2 = Q / (N - 1)`` (Searle, Casella & McCulloch 1992, ch. 6).
+    """
+    w = n_g / (1 + n_g * gamma)
+    mu = float(np.sum(w * means) / np.sum(w))
+    q = ssw + float(np.sum(w * (means - mu) ** 2))
+    dof = float(np.sum(n_g)) - 1
+    return dof * np.log(q / dof) + float(np.sum(np.log1p(n_g * gamma))) + float(np.log(np.sum(w)))
+
+
 def icc_reml(values: pd.Series, groups: pd.Series) -> pd.DataFrame:
-    """ICC(1) from the variance components of a random-intercept model fitted by REML (statsmodels).
+    """ICC(1) from the variance components of a random-intercept model fitted by REML.
 
     The multilevel cross-check of :func:`icc`'s ANOVA estimate: ``tau2 / (tau2 + sigma2)`` with
     ``tau2`` the between-province and ``sigma2`` the within-province variance of
     ``y ~ 1 + (1 | province)``. With equal group sizes (and MSB > MSW) the two estimates are the
     same number; with unequal sizes they differ slightly, and a large gap would point at a few
     provinces with very few agencies. Columns: type, icc, tau2, sigma2, n_groups, n, converged.
-    """
-    from statsmodels.regression.mixed_linear_model import MixedLM
 
+    The REML criterion is profiled down to the one variance ratio (:func:`_reml_criterion`) and
+    minimised by a grid over ``log gamma`` and a bounded Brent search around the best grid point
+    (to ``1e-12``). Hand-written rather than statsmodels ``MixedLM`` because its optimisers
+    disagree on this survey's scores (lbfgs stops at tau2 = 0 with an infinite likelihood and
+    reports convergence; bfgs stops short), so the estimate depended on which one stopped where;
+    the unit tests check this fit against MixedLM's best likelihood and the ANOVA identity.
+    """
     d = pd.DataFrame({"y": values, "g": groups}).dropna()
-    model = MixedLM(d["y"].to_numpy(float), np.ones((len(d), 1)), groups=d["g"].to_numpy())
-    # statsmodels' optimisers disagree on this survey's scores: lbfgs stops at tau2 = 0 with an
-    # infinite log-likelihood yet "converged"; bfgs stops short (P1: ICC .21 unconverged, where
-    # the ANOVA gives .13). Each optimiser is tried; the finite REML maximum is kept.
-    fits = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence and boundary warnings: judged by the likelihood below
-        for method in ("nm", "powell", "lbfgs", "bfgs"):
-            try:
-                fit = model.fit(reml=True, method=method)
-            except (ValueError, np.linalg.LinAlgError):
-                continue
-            if np.isfinite(fit.llf):
-                fits.append(fit)
-    fit = max(fits, key=lambda f: f.llf)
-    tau2, sigma2 = float(np.asarray(fit.cov_re)[0, 0]), float(fit.scale)
-    return pd.DataFrame([{"type": "ICC1_REML", "icc": tau2 / (tau2 + sigma2), "tau2": tau2, "sigma2": sigma2,
-                          "n_groups": d["g"].nunique(), "n": len(d), "converged": bool(fit.converged)}])
+    grouped = d.groupby("g", observed=True)["y"]
+    n_g, means = grouped.size().to_numpy(float), grouped.mean().to_numpy(float)
+    ssw = float(((d["y"] - d["g"].map(grouped.mean())) ** 2).sum())
+    row = {"type": "ICC1_REML", "icc": np.nan, "tau2": np.nan, "sigma2": np.nan, "n_groups": len(n_g),
+           "n": len(d), "converged": False}
+    if len(n_g) < 2 or len(d) - len(n_g) < 1:
+        return pd.DataFrame([row])
+    grid = np.concatenate([[0.0], np.logspace(-6, 3, 91)])
+    crit = np.array([_reml_criterion(g, ssw, n_g, means) for g in grid])
+    best = int(np.argmin(crit))
+    lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+    res = optimize.minimize_scalar(_reml_criterion, bounds=(lo, hi), args=(ssw, n_g, means), method="bounded",
+                                   options={"xatol": 1e-12, "maxiter": 500})
+    gamma = float(res.x) if res.fun <= crit[best] else float(grid[best])
+    w = n_g / (1 + n_g * gamma)
+    mu = np.sum(w * means) / np.sum(w)
+    sigma2 = (ssw + float(np.sum(w * (means - mu) ** 2))) / (len(d) - 1)
+    row.update(icc=gamma / (1 + gamma), tau2=gamma * sigma2, sigma2=sigma2, converged=bool(res.success))
+    return pd.DataFrame([row])
 
 
 def rwg(item_values: pd.DataFrame, groups: pd.Series, scale_min: int, scale_max: int) -> pd.DataFrame:
@@ -479,7 +595,8 @@ def rwg(item_values: pd.DataFrame, groups: pd.Series, scale_min: int, scale_max:
     A-point scale, so no uniform null variance fits them (a likert score s maps back to the
     code ``1 + s / 25``). Item variances use the group's non-missing answers (ddof = 1).
     When the mean observed variance exceeds the null variance r_wg(J) is set to 0 (James et
-    al. 1984; Lindell & Brandt 1997), instead of the formula's out-of-range value.
+    al. 1984; Lindell & Brandt 1997), instead of the formula's out-of-range value. A province
+    where no item has two answers (a single agency) has no r_wg (NaN, not flagged).
     Columns: group, n, j, mean_var, r_wg_j, flag_low_rwg (< .70).
     """
     a = scale_max - scale_min + 1
@@ -489,10 +606,10 @@ def rwg(item_values: pd.DataFrame, groups: pd.Series, scale_min: int, scale_max:
         var = block.var(ddof=1).dropna()
         j = len(var)
         ratio = float(var.mean()) / null_var if j else np.nan
-        r = j * (1 - ratio) / (j * (1 - ratio) + ratio) if ratio <= 1 else 0.0
+        r = np.nan if not j else j * (1 - ratio) / (j * (1 - ratio) + ratio) if ratio <= 1 else 0.0
         rows.append({"group": g, "n": len(block), "j": j, "mean_var": ratio * null_var,
                      "r_wg_j": r, "flag_low_rwg": bool(r < RWG_THRESHOLD)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["group", "n", "j", "mean_var", "r_wg_j", "flag_low_rwg"])
 
 
 def compare_to_national(agency_scores: pd.Series, groups: pd.Series, alpha: float = 0.05) -> pd.DataFrame:
@@ -502,32 +619,45 @@ def compare_to_national(agency_scores: pd.Series, groups: pd.Series, alpha: floa
     *other* provinces (so the province does not pull its own reference), raw p and the
     Benjamini-Hochberg adjusted p over provinces (statsmodels ``multipletests``,
     ``fdr_bh``). ``label`` is above / below when the adjusted p < ``alpha``, otherwise
-    "not different". Columns: group, n, mean, national_mean, diff, t, df, p, p_adj, label.
+    "not different"; "not tested" for a province with one agency (no variance to test with) or
+    when no other province has data. Columns: group, n, mean, national_mean, diff, t, df, p,
+    p_adj, label.
     """
     d = pd.DataFrame({"y": agency_scores, "g": groups}).dropna()
     total, count = d["y"].sum(), len(d)
     rows = []
     for g, y in d.groupby("g", observed=True)["y"]:
-        ref = (total - y.sum()) / (count - len(y))
-        res = stats.ttest_1samp(y, ref)
+        others = count - len(y)
+        ref = (total - y.sum()) / others if others else np.nan
+        testable = len(y) >= 2 and others > 0 and y.std() > 0
+        res = stats.ttest_1samp(y, ref) if testable else None
         rows.append({"group": g, "n": len(y), "mean": y.mean(), "national_mean": ref,
-                     "diff": y.mean() - ref, "t": res.statistic, "df": len(y) - 1, "p": res.pvalue})
-    out = pd.DataFrame(rows)
-    out["p_adj"] = multipletests(out["p"], alpha=alpha, method="fdr_bh")[1]
-    out["label"] = np.where(out["p_adj"] >= alpha, "not different",
-                            np.where(out["diff"] > 0, "above", "below"))
+                     "diff": y.mean() - ref, "t": res.statistic if res else np.nan, "df": len(y) - 1,
+                     "p": res.pvalue if res else np.nan})
+    out = pd.DataFrame(rows, columns=["group", "n", "mean", "national_mean", "diff", "t", "df", "p"])
+    tested = out["p"].notna()
+    out["p_adj"] = np.nan
+    if tested.any():
+        out.loc[tested, "p_adj"] = multipletests(out.loc[tested, "p"], alpha=alpha, method="fdr_bh")[1]
+    out["label"] = np.where(~tested, "not tested", np.where(out["p_adj"] >= alpha, "not different",
+                                                           np.where(out["diff"] > 0, "above", "below")))
     return out
 
 
-def run_reliability(clean: pd.DataFrame, codebook: Codebook, out_dir: str | Path, *, n_boot: int = 300,
-                    seed: int = 0, with_cfa: bool = True) -> dict[str, pd.DataFrame]:
+def run_reliability(clean: pd.DataFrame, agencies: pd.DataFrame, codebook: Codebook, out_dir: str | Path, *,
+                    n_boot: int = 300, seed: int = 0, with_cfa: bool = True,
+                    index_settings: dict | None = None) -> dict[str, pd.DataFrame]:
     """Every reliability table for the clean responses, written to ``out_dir`` (Parquet + CSV).
 
-    Agency index and pillar scores use the default choices of ``params/index.yaml``.
+    ``agencies`` are the published agency scores (``outputs/index/agency_scores``, written by the
+    index step with its modelling choices), so that ICC, r_wg and the province tests describe the
+    index that is published; ``index_settings`` (the index step's ``index_settings.json``) is
+    recorded beside the tables as ``settings.json``. Item-level statistics use the goalpost item
+    scores. Tables are stored at :data:`DECIMALS` decimals.
     """
     items = codebook.items_table()
+    clean = canonical_order(clean)
     scores = score_items(clean, codebook)
-    agencies = agency_scores(clean, codebook, load_choices())
     likert = [it.id for it in codebook.items if it.type == "likert"]
     icc_rows = [pd.concat([icc(agencies[c], agencies["province"]), icc_reml(agencies[c], agencies["province"])])
                 .assign(score=c) for c in ["index", *[p.id for p in codebook.pillars]]]
@@ -548,5 +678,7 @@ def run_reliability(clean: pd.DataFrame, codebook: Codebook, out_dir: str | Path
         tables["cfa"] = cfa(scores, items)
     out = Path(out_dir)
     for name, df in tables.items():
-        write_table(df.round(6), out / name)
+        write_table(round_frame(df, DECIMALS), out / name)
+    write_json({"index": index_settings, "omega_bootstrap": {"n": n_boot, "seed": seed}, "decimals": DECIMALS},
+               out / "settings.json")
     return tables

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,6 @@ import pandas as pd
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 from scipy.special import ndtr, ndtri
-from scipy.stats import rankdata
 
 from analysis.codebook import Codebook
 from analysis.index import (
@@ -33,7 +33,9 @@ from analysis.index import (
     agency_scores,
     aggregate,
     aggregates,
+    band_index,
     bands,
+    canonical_order,
     impute_type_mean,
     normalise_items,
     pillar_scores,
@@ -42,6 +44,7 @@ from analysis.index import (
     province_means,
     score_columns,
 )
+from analysis.numerics import group_sum, rank_desc, round_frame, share_below
 from analysis.reference import load_provinces
 from analysis.safeio import write_json, write_table
 
@@ -65,10 +68,14 @@ def bca_interval(x: np.ndarray, n: np.ndarray, draws: np.ndarray, confidence: fl
     checks it against scipy's BCa on single groups.
 
     ``x``: (groups, slots) NaN-padded data; ``n``: group sizes; ``draws``: (groups, B) bootstrap means.
+    The bias correction ``z0`` counts draws tied with the estimate as half below, as scipy does,
+    with ties judged by :func:`~analysis.numerics.share_below`'s tolerance. A group of fewer than
+    two values has no interval (NaN): one agency says nothing about the spread.
     """
-    theta = np.nanmean(x, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z0 = ndtri(np.mean(draws < theta[:, None], axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a province without agencies: NaN throughout
+        theta = np.nanmean(x, axis=1)
+        z0 = ndtri(share_below(draws, theta))
         total = np.nansum(x, axis=1)
         jack = (total[:, None] - x) / (n[:, None] - 1)  # leave-one-out means (NaN in padding)
         dev = np.nanmean(jack, axis=1)[:, None] - jack
@@ -78,8 +85,8 @@ def bca_interval(x: np.ndarray, n: np.ndarray, draws: np.ndarray, confidence: fl
         for za in (ndtri(alpha), ndtri(1 - alpha)):
             level = ndtr(z0 + (z0 + za) / (1 - acc * (z0 + za)))
             level = np.where(np.isfinite(level), level, np.where(za < 0, alpha, 1 - alpha))
-            out.append(np.array([np.nanpercentile(d, 100 * q) if np.isfinite(d).any() else np.nan
-                                 for d, q in zip(draws, level, strict=True)]))
+            out.append(np.array([np.nanpercentile(d, 100 * q) if m >= 2 and np.isfinite(d).any() else np.nan
+                                 for d, q, m in zip(draws, level, n, strict=True)]))
     return out[0], out[1]
 
 
@@ -90,14 +97,17 @@ def bootstrap_means(x: np.ndarray, n: np.ndarray, n_boot: int, rng: np.random.Ge
     idx = np.minimum((u * n[:, None, None]).astype(int), np.maximum(n[:, None, None] - 1, 0))
     take = np.take_along_axis(x[:, None, :].repeat(n_boot, axis=1), idx, axis=2)
     take = np.where(np.arange(slots)[None, None, :] >= n[:, None, None], np.nan, take)  # padding
-    with np.errstate(invalid="ignore"):
-        return np.nanmean(take, axis=2)
+    out = np.full(take.shape[:2], np.nan)
+    has = n > 0
+    out[has] = np.nanmean(take[has], axis=2)
+    return out
 
 
-def rank_desc(values: np.ndarray) -> np.ndarray:
-    """Ranks along axis 0, 1 = highest (ties share the best rank; NaN ranked last)."""
-    v = np.where(np.isnan(values), -np.inf, values)
-    return rankdata(-v, method="min", axis=0).astype(int)
+def _rank_or_missing(values: np.ndarray, has_data: np.ndarray) -> np.ndarray:
+    """Ranks (1 = highest) of the provinces with data; missing (``<NA>``) for the others."""
+    ranks = rank_desc(values).astype(float)
+    ranks[~has_data] = np.nan
+    return ranks
 
 
 def province_bootstrap(agencies: pd.DataFrame, codebook: Codebook, n_boot: int = 2000, confidence: float = 0.95,
@@ -106,8 +116,14 @@ def province_bootstrap(agencies: pd.DataFrame, codebook: Codebook, n_boot: int =
 
     Columns per score ``s`` in index and pillars: ``s``, ``s_low``, ``s_high``; then ``band``,
     ``band_probability`` (share of draws in the estimate's band), ``p_<band>`` for every band,
-    ``rank``, ``rank_median``, ``rank_low``, ``rank_high``.
+    ``rank``, ``rank_median``, ``rank_low``, ``rank_high``, ``n_ranked``.
+
+    A province without a responding agency keeps its row with every estimate missing: no score,
+    band, probability or rank. Ranks are among the ``n_ranked`` provinces with data. Agencies
+    are taken in canonical order (province, agency), so the row order of the input changes no
+    resample.
     """
+    agencies = canonical_order(agencies)
     out = province_means(agencies, codebook)
     provinces = out["province"].tolist()
     rng = np.random.default_rng(seed)
@@ -120,18 +136,24 @@ def province_bootstrap(agencies: pd.DataFrame, codebook: Codebook, n_boot: int =
         if col == "index":
             index_draws = draws
     assert index_draws is not None
+    has = out["index"].notna().to_numpy()
     out["band"] = bands(out["index"], codebook).to_numpy()
     table = codebook.bands_table()
-    draw_band = np.searchsorted(table["lower"].to_numpy(), index_draws, side="right") - 1
+    draw_band = band_index(index_draws, codebook)
     for i, b in enumerate(table["band"]):
-        out[f"p_{b}"] = (draw_band == i).mean(axis=1)
-    out["band_probability"] = [out.at[r, f"p_{b}"] if b else np.nan for r, b in enumerate(out["band"])]
-    ranks = rank_desc(index_draws)
+        out[f"p_{b}"] = np.where(has, (draw_band == i).mean(axis=1), np.nan)
+    out["band_probability"] = [out.at[r, f"p_{b}"] if isinstance(b, str) else np.nan
+                               for r, b in enumerate(out["band"])]
+    ranks = rank_desc(index_draws)[has]
     tail = (1 - rank_interval) / 2 * 100
-    out["rank"] = rank_desc(out["index"].to_numpy())
-    out["rank_median"] = np.median(ranks, axis=1)
-    out["rank_low"] = np.percentile(ranks, tail, axis=1, method="lower")
-    out["rank_high"] = np.percentile(ranks, 100 - tail, axis=1, method="higher")
+    out["n_ranked"] = int(has.sum())
+    out["rank"] = pd.array(_rank_or_missing(out["index"].to_numpy(), has), dtype="Int64")
+    for col, values in (("rank_median", np.median(ranks, axis=1)),
+                        ("rank_low", np.percentile(ranks, tail, axis=1, method="lower")),
+                        ("rank_high", np.percentile(ranks, 100 - tail, axis=1, method="higher"))):
+        full = np.full(len(out), np.nan)
+        full[has] = values
+        out[col] = full if col == "rank_median" else pd.array(full, dtype="Int64")
     return out
 
 
@@ -145,9 +167,9 @@ class ChoiceModel:
         self.codebook = codebook
         self.base = base
         self.pillar_ids = [p.id for p in codebook.pillars]
+        clean = canonical_order(clean)
         self.provinces = load_provinces(in_survey_only=True)["iso_code"].tolist()
-        member = pd.get_dummies(pd.Categorical(clean["province"], categories=self.provinces)).to_numpy(float).T
-        self.member = member  # (provinces, agencies)
+        self.codes = pd.Categorical(clean["province"], categories=self.provinces).codes  # agency -> province
         self.pillars: dict[tuple[str, str, str, str], np.ndarray] = {}
         self.pca: dict[tuple[str, str, str, str], np.ndarray] = {}
         for norm, agg, within, miss in itertools.product(NORMALISATIONS, AGGREGATIONS, ("codebook", "equal"), MISSING):
@@ -167,8 +189,9 @@ class ChoiceModel:
         w = w * multipliers
         idx = aggregate(self.pillars[key], w / w.sum(), agg, self.base.geometric_floor, self.base.min_answered_share)
         ok = ~np.isnan(idx)
-        with np.errstate(invalid="ignore"):
-            return (self.member @ np.where(ok, idx, 0.0)) / (self.member @ ok)
+        k = len(self.provinces)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return group_sum(np.where(ok, idx, 0.0), self.codes, k) / group_sum(ok, self.codes, k)
 
     def nominal(self) -> np.ndarray:
         """Province index under the base choices."""
@@ -205,28 +228,44 @@ def choice_uncertainty(clean: pd.DataFrame, codebook: Codebook, base: Choices, n
     """
     model = model or ChoiceModel(clean, codebook, base)
     k = len(model.pillar_ids)
-    nominal_rank = rank_desc(model.nominal())
+    nominal = model.nominal()
+    has = ~np.isnan(nominal)
+    nominal_rank = rank_desc(nominal)[has]
     rng = np.random.default_rng(seed)
     unit = rng.random((n_draws, 4 + k))
-    ranks = np.column_stack([rank_desc(_evaluate(model, u, perturbation)) for u in unit])
-    rank_table = pd.DataFrame({
-        "province": model.provinces,
+    ranks = np.column_stack([rank_desc(_evaluate(model, u, perturbation))[has] for u in unit])
+    columns = {
         "rank_nominal": nominal_rank,
         "mc_rank_median": np.median(ranks, axis=1),
         "mc_rank_p05": np.percentile(ranks, 5, axis=1, method="lower"),
         "mc_rank_p95": np.percentile(ranks, 95, axis=1, method="higher"),
         "mc_mean_abs_shift": np.abs(ranks - nominal_rank[:, None]).mean(axis=1),
-    })
+    }
+    rank_table = pd.DataFrame({"province": model.provinces})
+    for name, values in columns.items():  # provinces without data: no rank
+        full = np.full(len(model.provinces), np.nan)
+        full[has] = values
+        rank_table[name] = full if name in ("mc_rank_median", "mc_mean_abs_shift") else pd.array(full, dtype="Int64")
     names = [*_LEVELS, *(f"w_{p}" for p in model.pillar_ids)]
+    sobol = pd.DataFrame({"choice": [*_LEVELS, "pillar_weights"]})
+    if has.sum() < 2:  # one province or none: no ranking, nothing for a choice to shift
+        sobol[["S1", "S1_conf", "ST", "ST_conf"]] = np.nan
+        sobol["evaluations"] = 0
+        return rank_table, sobol
     problem: dict[str, Any] = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names),
                                "groups": [*_LEVELS, *(["pillar_weights"] * k)]}
     x = sobol_sample.sample(problem, sobol_base, calc_second_order=False, scramble=True, seed=seed)
-    y = np.array([np.abs(rank_desc(_evaluate(model, u, perturbation)) - nominal_rank).mean() for u in x])
-    si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
-    sobol = pd.DataFrame({"choice": [*_LEVELS, "pillar_weights"], "S1": si["S1"], "S1_conf": si["S1_conf"],
-                          "ST": si["ST"], "ST_conf": si["ST_conf"]})
+    y = np.array([np.abs(rank_desc(_evaluate(model, u, perturbation))[has] - nominal_rank).mean() for u in x])
+    with np.errstate(invalid="ignore", divide="ignore"):  # no choice shifts any rank: indices undefined (NaN)
+        si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+    for col in ("S1", "S1_conf", "ST", "ST_conf"):
+        sobol[col] = si[col]
     sobol["evaluations"] = len(x)
     return rank_table, sobol
+
+
+#: Decimals at which the index tables are stored (scores on 0-100; probabilities; Sobol indices).
+DECIMALS = 6
 
 
 def run_index(clean: pd.DataFrame, codebook: Codebook, choices: Choices, config: dict[str, Any],
@@ -246,7 +285,7 @@ def run_index(clean: pd.DataFrame, codebook: Codebook, choices: Choices, config:
               "sobol": sobol, "province_items": province_item_means(clean, codebook, choices.normalisation)}
     out = Path(out_dir)
     for name, df in tables.items():
-        write_table(df.round(6), out / name)
+        write_table(round_frame(df, DECIMALS), out / name)
     write_json({"choices": {k: getattr(choices, k) for k in Choices.__dataclass_fields__},
                 "bootstrap": bc, "monte_carlo": mc}, out / "index_settings.json")
     return tables

@@ -12,7 +12,7 @@
 # ---
 
 # %% [markdown]
-# # 03 · Readiness index: scores, bands, intervals, ranks and sensitivity
+# # 02 · Readiness index: scores, bands, intervals, ranks and sensitivity
 #
 # From the clean responses (`01_clean_responses`) this notebook builds the composite index the way
 # the OECD/JRC *Handbook on Constructing Composite Indicators* (2008) lays out: **normalise** each
@@ -22,7 +22,9 @@
 # intervals) and a **Monte-Carlo over the modelling choices** (rank bands, Sobol indices).
 #
 # Every modelling choice is a parameter (defaults in `params/index.yaml`); pass any of them to
-# papermill (`-p aggregation geometric`) to see the scores change.
+# papermill (`-p aggregation geometric`) or to the pipeline (`python -m analysis report --choice
+# aggregation=geometric`) to see the scores change. The agency scores written here are the ones
+# `03_reliability` analyses, so reliability always describes the index that is published.
 
 # %% tags=["parameters"]
 clean_dir = "outputs/clean"
@@ -31,6 +33,8 @@ normalisation = None  # goalposts | minmax | zscore   (None: params/index.yaml)
 aggregation = None  # arithmetic | geometric
 weights = None  # codebook | equal | pca
 missing = None  # skip | impute_type_mean
+geometric_floor = None  # scores below it are raised to it before a geometric mean
+min_answered_share = None  # answered share of weight an indicator / pillar needs
 
 # %%
 import matplotlib.pyplot as plt
@@ -46,7 +50,8 @@ from analysis.uncertainty import run_index
 pd.set_option("display.max_rows", 100, "display.width", 160, "display.precision", 2)
 charts.use_thai_font()
 cb = load_codebook()
-choices = load_choices(normalisation=normalisation, aggregation=aggregation, weights=weights, missing=missing)
+choices = load_choices(normalisation=normalisation, aggregation=aggregation, weights=weights, missing=missing,
+                       geometric_floor=geometric_floor, min_answered_share=min_answered_share)
 config = load_index_config()
 clean = pd.read_parquet(resolve(clean_dir) / "clean_responses.parquet")
 tables = run_index(clean, cb, choices, config, resolve(out_dir))

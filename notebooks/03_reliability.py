@@ -12,10 +12,12 @@
 # ---
 
 # %% [markdown]
-# # 02 · Reliability: does the instrument measure consistently, and do province means mean anything?
+# # 03 · Reliability: does the instrument measure consistently, and do province means mean anything?
 #
 # Before scores are compared, this notebook checks the questionnaire and the aggregation to
-# provinces, on the clean responses of `01_clean_responses`:
+# provinces, on the clean responses of `01_clean_responses` and the agency scores of
+# `02_readiness_index` (so that agreement and the province tests describe the index as published,
+# with whatever modelling choices it was built with):
 #
 # 1. **internal consistency** of each pillar (Cronbach's alpha with a Feldt interval, McDonald's
 #    omega with a bootstrap interval; item-total correlations);
@@ -31,11 +33,14 @@
 
 # %% tags=["parameters"]
 clean_dir = "outputs/clean"
+index_dir = "outputs/index"
 out_dir = "outputs/reliability"
 n_boot = 300
 seed = 20180720
 
 # %%
+import json
+
 import pandas as pd
 
 from analysis.codebook import load_codebook
@@ -45,8 +50,11 @@ from analysis.reliability import run_reliability
 pd.set_option("display.max_rows", 80, "display.width", 160, "display.precision", 3)
 cb = load_codebook()
 clean = pd.read_parquet(resolve(clean_dir) / "clean_responses.parquet")
-t = run_reliability(clean, cb, resolve(out_dir), n_boot=n_boot, seed=seed)
-print(f"{len(clean)} clean responses; results in {out_dir}")
+agencies = pd.read_parquet(resolve(index_dir) / "agency_scores.parquet")
+settings = json.loads((resolve(index_dir) / "index_settings.json").read_text(encoding="utf-8"))
+t = run_reliability(clean, agencies, cb, resolve(out_dir), n_boot=n_boot, seed=seed, index_settings=settings)
+print(f"{len(clean)} clean responses in {agencies['province'].nunique()} provinces; results in {out_dir}")
+print("index analysed:", ", ".join(f"{k}={v}" for k, v in settings["choices"].items()))
 
 # %% [markdown]
 # ## Internal consistency per pillar
