@@ -72,3 +72,10 @@ def test_heatmap_cells_and_escaping(chiang_mai) -> None:
     hostile = dataclasses.replace(d, codebook=d.codebook.model_copy(update={"pillars": pillars}))
     for html in (html_charts.agency_heatmap(hostile, "en"), html_charts.pillar_comparison(hostile, "en")):
         assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_every_quarantine_reason_has_a_thai_label() -> None:
+    from analysis.clean import REASONS
+    from analysis.province_report import REASONS_TH
+
+    assert set(REASONS) == set(REASONS_TH)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pingouin as pg
@@ -348,3 +350,66 @@ def test_icc_reml_finds_the_likelihood_maximum_on_the_sample(codebook: Codebook)
     for score in ("index", "P1", "P5", "P6"):
         anova = rel.icc(agencies[score], agencies["province"]).set_index("type").loc["ICC1", "icc"]
         assert rel.icc_reml(agencies[score], agencies["province"]).iloc[0]["icc"] == pytest.approx(anova, abs=0.01), score
+
+
+# --------------------------------------------------------------------------- few cases, edge cases
+
+
+def test_too_few_cases_give_a_note_not_a_crash() -> None:
+    """An interim export: 12 complete cases of 15 items cannot carry a factor model of them."""
+    rng = np.random.default_rng(8)
+    x = pd.DataFrame(_congeneric(rng, 12, np.full(15, 0.6)), columns=[f"i{j}" for j in range(15)])
+    items = pd.DataFrame({"item": x.columns, "pillar": ["A"] * 8 + ["B"] * 7})
+    assert rel.omega(x, items, n_boot=50)["omega_total"].notna().all()  # 8 and 7 items: n > k + 1
+    for table in (rel.omega_hierarchical(x, items), rel.kmo_bartlett(x), rel.cfa(x, items),
+                  rel.efa(x, items, n_factors=2).variance):
+        assert table["note"].str.startswith("not computed: 12 complete cases").all()
+    assert rel.efa(x, items, n_factors=2).loadings["F1"].isna().all()
+    few = rel.cronbach_alpha(x.head(2), items)
+    assert few["alpha"].isna().all() and few["note"].notna().all()
+
+
+def test_icc_and_comparisons_with_one_province_or_single_agencies() -> None:
+    one = rel.icc(pd.Series([1.0, 2.0, 3.0]), pd.Series(["a"] * 3))
+    assert one["icc"].isna().all() and (one["n_groups"] == 1).all()
+    assert np.isnan(rel.icc_reml(pd.Series([1.0, 2.0, 3.0]), pd.Series(["a"] * 3)).iloc[0]["icc"])
+    cmp = rel.compare_to_national(pd.Series([50.0, 60.0, 55.0, 40.0]), pd.Series(["a", "a", "a", "b"]))
+    assert cmp.set_index("group").loc["b", "label"] == "not tested"
+    assert cmp.set_index("group").loc["a", "label"] in ("above", "not different")
+    alone = rel.compare_to_national(pd.Series([50.0, 60.0]), pd.Series(["a", "a"]))
+    assert (alone["label"] == "not tested").all()
+
+
+def test_rwg_is_missing_where_no_item_has_two_answers() -> None:
+    """r_wg(J) is undefined for a single agency (no variance): NaN, not 0 and not flagged."""
+    answers = pd.DataFrame({"q1": [3, 4, 2], "q2": [3, 5, 1]})
+    out = rel.rwg(answers, pd.Series(["a", "a", "b"]), 1, 5).set_index("group")
+    assert np.isnan(out.loc["b", "r_wg_j"]) and not out.loc["b", "flag_low_rwg"]
+    assert out.loc["a", "j"] == 2
+
+
+def test_icc_reml_profile_matches_statsmodels_best_fit() -> None:
+    """The profiled REML criterion reaches statsmodels MixedLM's likelihood maximum (its best of
+    four optimisers) on unequal groups, and beats none of them by more than optimiser noise."""
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    rng = np.random.default_rng(21)
+    sizes = rng.integers(2, 20, size=40)
+    g = np.repeat(np.arange(40), sizes)
+    y = rng.normal(0, 0.6, 40)[g] + rng.normal(0, 1, len(g))
+    ours = rel.icc_reml(pd.Series(y), pd.Series(g)).iloc[0]
+    model = MixedLM(y, np.ones((len(y), 1)), groups=g)
+    fits = []
+    for method in ("nm", "powell", "lbfgs", "bfgs"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # boundary and convergence warnings: judged by the likelihood
+            try:
+                fit = model.fit(reml=True, method=method)
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+        if np.isfinite(fit.llf):
+            fits.append(fit)
+    best = max(fits, key=lambda f: f.llf)
+    tau2, sigma2 = float(np.asarray(best.cov_re)[0, 0]), float(best.scale)
+    assert ours["tau2"] == pytest.approx(tau2, rel=1e-3)
+    assert ours["sigma2"] == pytest.approx(sigma2, rel=1e-4)

@@ -154,21 +154,27 @@ def _one_factor_ml(corr: np.ndarray, tol: float = 1e-12, max_iter: int = 5000) -
     ``FactorAnalyzer.fit`` costs about 25 ms each; this is the ML fixed point of Joreskog
     (1967): the loadings are ``Psi^1/2 v sqrt(theta - 1)`` with ``(theta, v)`` the leading
     eigenpair of ``Psi^-1/2 R Psi^-1/2``, uniquenesses bounded to [0.005, 1] as in
-    factor_analyzer. Batched with ``numpy.linalg.eigh``.
+    factor_analyzer. Batched with ``numpy.linalg.eigh``; each matrix stops when its own
+    uniquenesses move less than ``tol``.
     """
     # start at 1 - SMC; pinv, because a bootstrap resample of few cases can have a singular matrix
-    psi = np.clip(1 / np.diagonal(np.linalg.pinv(corr, hermitian=True), axis1=-2, axis2=-1), 0.005, 1.0)
+    p = corr.shape[-1]
+    stack = corr.reshape(-1, p, p)
+    psi = np.clip(1 / np.diagonal(np.linalg.pinv(stack, hermitian=True), axis1=-2, axis2=-1), 0.005, 1.0)
+    lam = np.zeros_like(psi)
+    active = np.arange(len(stack))  # each matrix iterates until it converges, whatever its batch
     for _ in range(max_iter):
-        d = 1 / np.sqrt(psi)
-        vals, vecs = np.linalg.eigh(corr * d[..., :, None] * d[..., None, :])
-        theta, v = vals[..., -1], vecs[..., -1]
-        lam = np.sqrt(psi) * v * np.sqrt(np.maximum(theta - 1, 0))[..., None]
-        new = np.clip(1 - lam**2, 0.005, 1.0)
-        done = np.max(np.abs(new - psi)) < tol
-        psi = new
-        if done:
+        if not active.size:
             break
-    lam = lam * np.sign(lam.sum(-1, keepdims=True))
+        ps = psi[active]
+        d = 1 / np.sqrt(ps)
+        vals, vecs = np.linalg.eigh(stack[active] * d[:, :, None] * d[:, None, :])
+        lam[active] = np.sqrt(ps) * vecs[..., -1] * np.sqrt(np.maximum(vals[..., -1] - 1, 0))[:, None]
+        new = np.clip(1 - lam[active] ** 2, 0.005, 1.0)
+        psi[active] = new
+        active = active[np.max(np.abs(new - ps), axis=1) >= tol]
+    lam = (lam * np.sign(lam.sum(-1, keepdims=True))).reshape(corr.shape[:-1])
+    psi = psi.reshape(corr.shape[:-1])
     return lam, psi
 
 
@@ -230,9 +236,11 @@ def omega(scores: pd.DataFrame, items: pd.DataFrame, n_boot: int = 300, seed: in
             boot = stats.bootstrap((np.arange(n),), lambda idx, axis=-1, x=x: _omega_of_samples(x[idx]),
                                    n_resamples=n_boot, vectorized=True, batch=100, method="BCa",
                                    confidence_level=confidence, rng=rng)
-        rows.append({"pillar": pillar, "n": n, "k": k, "omega_total": point,
-                     "ci_low": boot.confidence_interval.low, "ci_high": boot.confidence_interval.high,
-                     "scale": "covariance", "note": None})
+        low, high = boot.confidence_interval.low, boot.confidence_interval.high
+        rows.append({"pillar": pillar, "n": n, "k": k, "omega_total": point, "ci_low": low, "ci_high": high,
+                     "scale": "covariance",
+                     "note": None if np.isfinite(low) and np.isfinite(high) else
+                     f"no interval: with {n} complete cases many resamples leave an item constant"})
     return pd.DataFrame(rows)
 
 
