@@ -52,10 +52,11 @@ def _tables(clean: pd.DataFrame, codebook: Codebook, out, choices) -> dict[str, 
     return {f"{p.parent.name}/{p.name}": p.read_bytes() for p in sorted(out.glob("*/*.csv"))}
 
 
-@pytest.mark.parametrize("aggregation", ["arithmetic", "geometric"])
-def test_stored_tables_ignore_ulp_noise_and_row_order(clean, codebook, tmp_path, aggregation) -> None:
-    """ULP noise in every answer plus shuffled rows: all 16 index and reliability CSVs byte-identical."""
-    choices = load_choices(aggregation=aggregation)
+@pytest.mark.parametrize("choice", [{}, {"aggregation": "geometric"}, {"weights": "pca", "normalisation": "zscore"}])
+def test_stored_tables_ignore_ulp_noise_and_row_order(clean, codebook, tmp_path, choice) -> None:
+    """ULP noise in every answer plus shuffled rows: all 16 index and reliability CSVs byte-identical,
+    under the default choices, geometric means (exp and log) and PCA weights (LAPACK)."""
+    choices = load_choices(**choice)
     base = _tables(clean, codebook, tmp_path / "base", choices)
     noisy = _tables(_ulp_noise(clean, codebook, seed=1), codebook, tmp_path / "noisy", choices)
     assert len(base) >= 16 and base.keys() == noisy.keys()
