@@ -36,10 +36,10 @@ display(Markdown(
     "# ความพร้อมรัฐบาลดิจิทัลของหน่วยงานระดับจังหวัด · Digital Government Readiness of Provincial Agencies\n\n"
     f"หน่วยงาน {int(nat['n_agencies'])} แห่งใน {cov['with_data']} จาก {cov['surveyed']} จังหวัดตอบแบบสำรวจที่ใช้ได้ "
     f"ค่าเฉลี่ยดัชนีของประเทศคือ **{nat['index']:.1f}** คะแนน "
-    f"(ช่วงความเชื่อมั่น 95%: {nat['index_low']:.1f}–{nat['index_high']:.1f}) · "
+    f"(ช่วงความเชื่อมั่น 95%: {national.interval_text(nat['index_low'], nat['index_high'], 'th')}) · "
     f"{int(nat['n_agencies'])} agencies in {cov['with_data']} of the {cov['surveyed']} provinces returned usable "
     f"responses; the national mean index is **{nat['index']:.1f}** "
-    f"(95 % interval {nat['index_low']:.1f}–{nat['index_high']:.1f}).{missing}\n\n"
+    f"(95 % interval {national.interval_text(nat['index_low'], nat['index_high'], 'en')}).{missing}\n\n"
     "จำนวนจังหวัดในแต่ละระดับ · Provinces per band: "
     + ", ".join(f"{r.name_th} / {r.name_en} **{counts[r.band]}**" for r in bt.itertuples())
     + "\n\nรายงานรายจังหวัดอยู่ในตารางท้ายหน้า · Each province's report is linked from the table at the end."))

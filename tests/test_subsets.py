@@ -148,7 +148,9 @@ def test_one_province(export: pd.DataFrame, tmp_path: Path) -> None:
     icc_table = pd.read_parquet(out / "reliability" / "icc.parquet")
     assert icc_table["icc"].isna().all()
     assert "1 of 1 provinces" in _page(out, "TH-50", "en")
-    assert "in 1 of the 76 provinces" in (out / "site" / "index.html").read_text(encoding="utf-8")
+    overview = (out / "site" / "index.html").read_text(encoding="utf-8")
+    assert "in 1 of the 76 provinces" in overview and "none: data from one province only" in overview
+    assert "nan–" not in overview and ">nan<" not in overview
 
 
 @pytest.mark.parametrize(("pairs", "message"), [

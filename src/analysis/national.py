@@ -58,6 +58,13 @@ def reliability_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
+def interval_text(low: float, high: float, lang: str) -> str:
+    """``"36.6–40.7"``, or words saying there is no interval (one province: no between-province spread)."""
+    if pd.isna(low) or pd.isna(high):
+        return "ไม่มี (ข้อมูลจากจังหวัดเดียว)" if lang == "th" else "none: data from one province only"
+    return f"{low:.1f}–{high:.1f}"
+
+
 def coverage(provinces: pd.DataFrame) -> dict[str, object]:
     """How many surveyed provinces have data, and which do not (Thai and English names)."""
     missing = provinces[provinces["index"].isna()]
