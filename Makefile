@@ -38,7 +38,7 @@ site-test: report
 	$(BIN)/python -m pytest -q tests/site
 
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab --allow-root --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks
 
 sample: setup
 	$(BIN)/python -m analysis sample
@@ -49,7 +49,7 @@ golden: setup
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^analysis' \
 	  | sed '1i # Pinned dependencies (Python 3.11). Regenerate with '"'"'make lock'"'"'; environment.yml follows this file.' > requirements.lock
-	$(BIN)/python -m analysis.envfiles
+	$(BIN)/python -m analysis.pipeline.envfiles
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

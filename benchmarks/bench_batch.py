@@ -29,13 +29,13 @@ from pathlib import Path
 
 from jupyter_client.manager import start_new_kernel
 
-from analysis import batch
-from analysis.paths import outputs_dir, project_root
-from analysis.reference import load_provinces
+from analysis.core.paths import outputs_dir, project_root
+from analysis.instrument.reference import load_provinces
+from analysis.pipeline import batch
 
 IMPORTS = ("from IPython.display import HTML, Markdown, display\n"
            "from analysis import html_charts\nfrom analysis import province_report as pr\n"
-           "from analysis.paths import resolve\n")
+           "from analysis.core.paths import resolve\n")
 
 
 def kernel_with_imports(reps: int) -> float:

@@ -34,9 +34,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.clean import clean_responses, run_cleaning
-from analysis.codebook import load_codebook
-from analysis.reading import read_exports
+from analysis.cleaning.clean import clean_responses, run_cleaning
+from analysis.cleaning.reading import read_exports
+from analysis.instrument.codebook import load_codebook
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "survey_export.csv"

@@ -13,17 +13,14 @@ import time
 
 import numpy as np
 
-from analysis.clean import clean_responses
-from analysis.codebook import load_codebook
-from analysis.index import agency_scores, load_choices, load_index_config
-from analysis.paths import sample_dir
-from analysis.reading import read_exports
-from analysis.uncertainty import (
-    bca_interval,
-    bootstrap_means,
-    choice_uncertainty,
-    province_bootstrap,
-)
+from analysis.cleaning.clean import clean_responses
+from analysis.cleaning.reading import read_exports
+from analysis.core.paths import sample_dir
+from analysis.indicators.bootstrap import bca_interval, bootstrap_means, province_bootstrap
+from analysis.indicators.choices import load_choices, load_index_config
+from analysis.indicators.scores import agency_scores
+from analysis.indicators.sensitivity import choice_uncertainty
+from analysis.instrument.codebook import load_codebook
 
 
 def coverage(reps: int = 200, n_boot: int = 1000, seed: int = 11) -> float:

@@ -5,8 +5,10 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -29,9 +31,10 @@ codebook_path = "../params/questionnaire.yaml"
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from analysis import charts, overview
-from analysis.codebook import load_codebook
-from analysis.reading import read_export
+from analysis.cleaning import describe
+from analysis.cleaning.reading import read_export
+from analysis.instrument.codebook import load_codebook
+from analysis.report import charts
 
 pd.set_option("display.max_rows", 80, "display.max_colwidth", 70, "display.width", 160)
 charts.use_thai_font()
@@ -79,8 +82,8 @@ cb.bands_table()
 # (0.857) because re-submissions are counted twice here.
 
 # %%
-by_province = overview.submissions_by_province(raw)
-by_region = overview.submissions_by_region(by_province)
+by_province = describe.submissions_by_province(raw)
+by_region = describe.submissions_by_region(by_province)
 by_region
 
 # %%
@@ -114,4 +117,4 @@ by_province[~by_province["in_survey"]]
 # `distinct_texts` is the number of different spellings the cleaning rules must understand.
 
 # %%
-overview.answers_by_type(raw, cb)
+describe.answers_by_type(raw, cb)

@@ -5,8 +5,10 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -31,10 +33,10 @@ out_dir = "outputs/clean"
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from analysis import charts
-from analysis.clean import REASONS, response_rates, run_cleaning
-from analysis.normalise import load_rules
-from analysis.paths import resolve
+from analysis.cleaning.clean import REASONS, response_rates, run_cleaning
+from analysis.cleaning.normalise import load_rules
+from analysis.core.paths import resolve
+from analysis.report import charts
 
 pd.set_option("display.max_rows", 100, "display.max_colwidth", 60, "display.width", 160)
 charts.use_thai_font()

@@ -5,8 +5,10 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -41,11 +43,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis import charts
-from analysis.codebook import load_codebook
-from analysis.index import load_choices, load_index_config
-from analysis.paths import resolve
-from analysis.uncertainty import run_index
+from analysis.core.paths import resolve
+from analysis.indicators.choices import load_choices, load_index_config
+from analysis.indicators.run import run_index
+from analysis.instrument.codebook import load_codebook
+from analysis.report import charts
 
 pd.set_option("display.max_rows", 100, "display.width", 160, "display.precision", 2)
 charts.use_thai_font()

@@ -5,8 +5,10 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -27,9 +29,8 @@
 #    property of the province or just of the agencies that happened to answer;
 # 4. **province versus nation** tests, corrected for making 76 comparisons at once.
 #
-# Thresholds (DOMAIN.md): alpha and omega >= .70 (Nunnally 1978; Flora 2020); corrected item-total
-# >= .30; KMO >= .80 meritorious, >= .90 marvellous (Kaiser 1974); CFI and TLI >= .95,
-# RMSEA <= .06, SRMR <= .08 (Hu & Bentler 1999); ICC(2) and r_wg >= .70.
+# Every verdict below uses the one table of thresholds, `params/thresholds.yaml`, printed after the
+# set-up with the source of each (full references in `docs/references.md`).
 
 # %% tags=["parameters"]
 clean_dir = "outputs/clean"
@@ -43,9 +44,10 @@ import json
 
 import pandas as pd
 
-from analysis.codebook import load_codebook
-from analysis.paths import resolve
-from analysis.reliability import run_reliability
+from analysis.core.paths import resolve
+from analysis.instrument.codebook import load_codebook
+from analysis.stats import thresholds
+from analysis.stats.run import run_reliability
 
 pd.set_option("display.max_rows", 80, "display.width", 160, "display.precision", 3)
 cb = load_codebook()
@@ -55,6 +57,9 @@ settings = json.loads((resolve(index_dir) / "index_settings.json").read_text(enc
 t = run_reliability(clean, agencies, cb, resolve(out_dir), n_boot=n_boot, seed=seed, index_settings=settings)
 print(f"{len(clean)} clean responses in {agencies['province'].nunique()} provinces; results in {out_dir}")
 print("index analysed:", ", ".join(f"{k}={v}" for k, v in settings["choices"].items()))
+
+# %%
+thresholds.table()[["name", "rule", "label_en", "source"]]
 
 # %% [markdown]
 # ## Internal consistency per pillar
@@ -66,7 +71,9 @@ print("index analysed:", ", ".join(f"{k}={v}" for k, v in settings["choices"].it
 # %%
 cons = t["alpha"].merge(t["omega"][["pillar", "omega_total", "ci_low", "ci_high"]], on="pillar",
                         suffixes=("_alpha", "_omega"))
-cons["meets_.70"] = (cons["ci_low_alpha"] >= 0.70) & (cons["ci_low_omega"] >= 0.70)
+alpha_rule, omega_rule = thresholds.threshold("alpha"), thresholds.threshold("omega")
+cons["meets"] = [alpha_rule.meets(a) is True and omega_rule.meets(o) is True
+                 for a, o in zip(cons["ci_low_alpha"], cons["ci_low_omega"], strict=True)]
 cons
 
 # %% [markdown]

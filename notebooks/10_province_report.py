@@ -5,8 +5,10 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -23,9 +25,10 @@ outputs = "outputs"
 # %% tags=["remove-cell"]
 from IPython.display import HTML, Markdown, display
 
-from analysis import html_charts
-from analysis import province_report as pr
-from analysis.paths import resolve
+from analysis.core.paths import resolve
+from analysis.report import html_charts
+from analysis.report import province as pr
+from analysis.report.markup import esc
 
 if lang not in pr.LANGS:
     raise ValueError(f"lang must be one of {pr.LANGS}, not {lang!r}")
@@ -37,7 +40,7 @@ T = {
            "Weakest areas and what to do", "Caveats"],
 }[lang]
 title = pr.name(d, lang) if lang == "th" else f"{pr.name(d, lang)} ({d.province['name_th']})"
-display(Markdown(f"# {T[0]}: {pr.esc(title)}\n\n## {T[1]}\n\n{pr.headline(d, lang)}\n\n"
+display(Markdown(f"# {T[0]}: {esc(title)}\n\n## {T[1]}\n\n{pr.headline(d, lang)}\n\n"
                  f"{pr.comparison(d, lang)}"))
 
 # %% tags=["remove-input"]

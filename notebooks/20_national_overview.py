@@ -5,8 +5,10 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -17,9 +19,9 @@ outputs = "outputs"
 # %% tags=["remove-input"]
 from IPython.display import HTML, Markdown, display
 
-from analysis import charts, national
-from analysis.codebook import load_codebook
-from analysis.paths import resolve
+from analysis.core.paths import resolve
+from analysis.instrument.codebook import load_codebook
+from analysis.report import charts, national
 
 charts.use_thai_font()
 cb = load_codebook()

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from analysis import sample
-from analysis.clean import run_cleaning
-from analysis.codebook import Codebook, load_codebook
-from analysis.index import load_choices, load_index_config
-from analysis.paths import sample_dir
-from analysis.reliability import run_reliability
-from analysis.uncertainty import run_index
+from analysis.cleaning.clean import run_cleaning
+from analysis.core.paths import sample_dir
+from analysis.indicators.choices import load_choices, load_index_config
+from analysis.indicators.run import run_index
+from analysis.instrument.codebook import Codebook, load_codebook
+from analysis.stats.run import run_reliability
+from analysis.synthetic import sample
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import batch
-from analysis.sample import TEST_NAMES
+from analysis.pipeline import batch
+from analysis.synthetic.sample import TEST_NAMES
 
 
 @pytest.fixture(scope="module")

@@ -24,10 +24,10 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from analysis.clean import run_cleaning
-from analysis.codebook import Codebook
-from analysis.paths import sample_dir
-from analysis.reading import REQUIRED_META, ExportError, read_export, read_exports
+from analysis.cleaning.clean import run_cleaning
+from analysis.cleaning.reading import REQUIRED_META, ExportError, read_export, read_exports
+from analysis.core.paths import sample_dir
+from analysis.instrument.codebook import Codebook
 
 N_ROWS = 30
 #: Rows of the sample whose text is only ASCII and Thai (no NBSP, zero-width or BOM characters).

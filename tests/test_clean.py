@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.clean import pseudonym, run_cleaning
-from analysis.paths import sample_dir
+from analysis.cleaning.clean import pseudonym, run_cleaning
+from analysis.core.paths import sample_dir
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from analysis.codebook import CodebookError, load_codebook
-from analysis.paths import params_dir
+from analysis.core.paths import params_dir
+from analysis.instrument.codebook import CodebookError, load_codebook
 
 
 def test_codebook_shape(codebook) -> None:

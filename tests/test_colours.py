@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import pytest
 
-from analysis.colours import VIRIDIS_10, contrast_ratio, score_class, score_colour, text_on
+from analysis.report.colours import VIRIDIS_10, contrast_ratio, score_class, score_colour, text_on
 
 
 def test_viridis_classes_are_matplotlibs_viridis() -> None:

@@ -14,14 +14,16 @@ import pytest
 from scipy import stats
 from scipy.stats import rankdata
 
-from analysis import numerics
-from analysis.clean import clean_responses
-from analysis.codebook import Codebook
-from analysis.index import agency_scores, aggregate, bands, load_choices, load_index_config
-from analysis.paths import sample_dir
-from analysis.reading import read_exports
-from analysis.reliability import run_reliability
-from analysis.uncertainty import bca_interval, bootstrap_means, run_index
+from analysis.cleaning.clean import clean_responses
+from analysis.cleaning.reading import read_exports
+from analysis.core import numerics
+from analysis.core.paths import sample_dir
+from analysis.indicators.bootstrap import bca_interval, bootstrap_means
+from analysis.indicators.choices import load_choices, load_index_config
+from analysis.indicators.run import run_index
+from analysis.indicators.scores import agency_scores, aggregate, bands
+from analysis.instrument.codebook import Codebook
+from analysis.stats.run import run_reliability
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from analysis import html_charts
-from analysis.province_report import load_province
+from analysis.report import html_charts
+from analysis.report.province import load_province
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_heatmap_cells_and_escaping(chiang_mai) -> None:
 
 
 def test_every_quarantine_reason_has_a_thai_label() -> None:
-    from analysis.clean import REASONS
-    from analysis.province_report import REASONS_TH
+    from analysis.cleaning.clean import REASONS
+    from analysis.report.province import REASONS_TH
 
     assert set(REASONS) == set(REASONS_TH)

@@ -7,24 +7,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.clean import clean_responses
-from analysis.index import (
-    agency_scores,
-    aggregate,
-    bands,
-    load_choices,
-    load_index_config,
-    pillar_weights,
-)
-from analysis.paths import sample_dir
-from analysis.reading import read_exports
-from analysis.uncertainty import (
-    bca_interval,
-    bootstrap_means,
-    choice_uncertainty,
-    province_bootstrap,
-    run_index,
-)
+from analysis.cleaning.clean import clean_responses
+from analysis.cleaning.reading import read_exports
+from analysis.core.paths import sample_dir
+from analysis.indicators.bootstrap import bca_interval, bootstrap_means, province_bootstrap
+from analysis.indicators.choices import load_choices, load_index_config
+from analysis.indicators.run import run_index
+from analysis.indicators.scores import agency_scores, aggregate, bands, pillar_weights
+from analysis.indicators.sensitivity import choice_uncertainty
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +132,7 @@ def test_run_index_is_deterministic(clean, codebook, tmp_path) -> None:
 
 
 def test_cluster_interval_reduces_to_t_interval_for_singleton_clusters() -> None:
-    from analysis.index import cluster_mean_ci
+    from analysis.indicators.aggregates import cluster_mean_ci
 
     rng = np.random.default_rng(8)
     x = pd.Series(rng.normal(50, 10, 40))

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from analysis.normalise import (
+from analysis.cleaning.normalise import (
     AgencyMatcher,
     ProvinceMatcher,
     clean_text,
@@ -15,8 +15,8 @@ from analysis.normalise import (
     parse_number,
     parse_submitted_at,
 )
-from analysis.reference import load_agencies, load_provinces
-from analysis.safeio import neutralise_cell
+from analysis.core.safeio import neutralise_cell
+from analysis.instrument.reference import load_agencies, load_provinces
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.envfiles import environment_pins, lock_pins
-from analysis.notebooks import out_of_sync, twins
-from analysis.paths import project_root
+from analysis.core.paths import project_root
+from analysis.pipeline.envfiles import environment_pins, lock_pins
+from analysis.pipeline.notebooks import out_of_sync, twins
 
 
 def test_environment_yml_matches_lock() -> None:

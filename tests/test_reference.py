@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analysis.reference import load_agencies, load_provinces
+from analysis.instrument.reference import load_agencies, load_provinces
 
 
 def test_provinces_counts() -> None:

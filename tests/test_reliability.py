@@ -11,12 +11,12 @@ import pytest
 from factor_analyzer import FactorAnalyzer
 from semopy.examples import holzinger39
 
-from analysis import reliability as rel
-from analysis.clean import clean_responses
-from analysis.codebook import Codebook
-from analysis.paths import params_dir
-from analysis.reading import read_exports
-from analysis.scoring import score_items
+from analysis.cleaning.clean import clean_responses
+from analysis.cleaning.reading import read_exports
+from analysis.core.paths import params_dir
+from analysis.instrument.codebook import Codebook
+from analysis.instrument.scoring import score_items
+from analysis.stats import consistency, factor, multilevel, run, structure
 
 SAMPLE = params_dir().parent / "data" / "sample"
 HS_MODEL = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
@@ -52,7 +52,7 @@ def _congeneric(rng: np.random.Generator, n: int, loadings: np.ndarray) -> np.nd
 def test_alpha_reproduces_pingouin_documented_example() -> None:
     """pingouin's cronbach_alpha docs: alpha 0.5917, Feldt 95 % CI [0.195, 0.840]."""
     wide = pg.read_dataset("cronbach_alpha").pivot(index="Subj", columns="Items", values="Scores")
-    out = rel.cronbach_alpha(wide, _one_scale(wide.columns)).iloc[0]
+    out = consistency.cronbach_alpha(wide, _one_scale(wide.columns)).iloc[0]
     assert (out["n"], out["k"]) == (15, 10)
     assert round(out["alpha"], 4) == 0.5917
     assert (round(out["ci_low"], 3), round(out["ci_high"], 3)) == (0.195, 0.840)
@@ -62,7 +62,7 @@ def test_cfa_reproduces_lavaan_holzinger_swineford() -> None:
     """lavaan tutorial (cfa, HolzingerSwineford1939, three factors, ML): chi2 = 85.306, df = 24,
     CFI = .931, TLI = .896, RMSEA = .092 (90 % CI .071-.114), SRMR = .065.
     """
-    out = rel.cfa_fit(holzinger39.get_data(), HS_MODEL).iloc[0]
+    out = structure.cfa_fit(holzinger39.get_data(), HS_MODEL).iloc[0]
     assert out["n"] == 301 and out["df"] == 24
     assert round(out["chi2"], 3) == 85.306
     assert round(out["cfi"], 3) == 0.931
@@ -79,7 +79,7 @@ def test_kmo_bartlett_holzinger_swineford() -> None:
     x8 .68, x9 .79. Kaiser's (1974) label for .75 is "middling". Bartlett's df is p(p - 1)/2 = 36.
     """
     x = holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
-    out = rel.kmo_bartlett(x)
+    out = structure.kmo_bartlett(x)
     overall = out.iloc[0]
     assert overall["variable"] == "overall"
     assert round(overall["msa"], 2) == 0.75
@@ -92,7 +92,7 @@ def test_kmo_bartlett_holzinger_swineford() -> None:
 @pytest.mark.parametrize(("value", "label"), [(0.95, "marvellous"), (0.85, "meritorious"), (0.75, "middling"),
                                               (0.65, "mediocre"), (0.55, "miserable"), (0.45, "unacceptable")])
 def test_kaiser_labels(value: float, label: str) -> None:
-    assert rel.kaiser_label(value) == label
+    assert structure.kaiser_label(value) == label
 
 
 def test_icc_reproduces_shrout_fleiss_table() -> None:
@@ -101,7 +101,7 @@ def test_icc_reproduces_shrout_fleiss_table() -> None:
     """
     values = pd.Series(SHROUT_FLEISS.ravel())
     target = pd.Series(np.repeat(np.arange(6), 4))
-    out = rel.icc(values, target).set_index("type")
+    out = multilevel.icc(values, target).set_index("type")
     assert round(out.loc["ICC1", "icc"], 2) == 0.17
     assert round(out.loc["ICC2", "icc"], 2) == 0.44
     long = pd.DataFrame({"target": target, "judge": np.tile(list("ABCD"), 6), "y": values})
@@ -118,7 +118,7 @@ def test_icc_matches_pingouin_documented_wine_example() -> None:
     F = 11.680026 on 7 and 24 df.
     """
     d = pg.read_dataset("icc")
-    out = rel.icc(d["Scores"], d["Wine"]).set_index("type")
+    out = multilevel.icc(d["Scores"], d["Wine"]).set_index("type")
     assert out.loc["ICC1", "icc"] == pytest.approx(0.727521, abs=1e-6)
     assert out.loc["ICC2", "icc"] == pytest.approx(0.914384, abs=1e-6)
     assert out.loc["ICC1", "F"] == pytest.approx(11.680026, abs=1e-6)
@@ -133,7 +133,7 @@ def test_alpha_recovers_sample_population_values(sample_scores: pd.DataFrame, co
     """Each pillar's alpha is within 3 standard errors (from the Feldt interval) of the population
     alpha in data/sample/truth/pillars.csv.
     """
-    out = rel.cronbach_alpha(sample_scores, codebook.items_table()).merge(pillar_truth, on="pillar")
+    out = consistency.cronbach_alpha(sample_scores, codebook.items_table()).merge(pillar_truth, on="pillar")
     assert len(out) == 6 and (out["k"] == out["n_items"]).all()
     assert (out["n"] > 800).all()
     se = (out["ci_high"] - out["ci_low"]) / (2 * 1.96)
@@ -144,7 +144,7 @@ def test_omega_against_sample_population_values(sample_scores: pd.DataFrame, cod
                                                 pillar_truth: pd.DataFrame) -> None:
     """Omega on the sample is within sampling error (3 SE) of the population omega: the one-factor
     omega of the population covariance of the generator's item scores (data/sample/truth)."""
-    out = rel.omega(sample_scores, codebook.items_table(), n_boot=200, seed=1).merge(pillar_truth, on="pillar")
+    out = consistency.omega(sample_scores, codebook.items_table(), n_boot=200, seed=1).merge(pillar_truth, on="pillar")
     assert (out["scale"] == "covariance").all()
     assert ((out["ci_low"] < out["omega_total"]) & (out["omega_total"] < out["ci_high"])).all()
     se = (out["ci_high"] - out["ci_low"]) / (2 * 1.96)
@@ -162,7 +162,7 @@ def test_omega_recovers_congeneric_population_value() -> None:
     common = (sd * loadings).sum() ** 2
     truth = common / (common + (sd**2 * (1 - loadings**2)).sum())
     x = pd.DataFrame(_congeneric(rng, 900, loadings) * sd).add_prefix("i")
-    out = rel.omega(x, _one_scale(x.columns), n_boot=300, seed=3).iloc[0]
+    out = consistency.omega(x, _one_scale(x.columns), n_boot=300, seed=3).iloc[0]
     se = (out["ci_high"] - out["ci_low"]) / (2 * 1.96)
     assert abs(out["omega_total"] - truth) < 3 * se
 
@@ -171,7 +171,7 @@ def test_omega_recovers_congeneric_population_value() -> None:
 def test_batched_one_factor_ml_reaches_factor_analyzer_optimum() -> None:
     x = _congeneric(np.random.default_rng(11), 500, np.array([0.8, 0.7, 0.6, 0.5, 0.4, 0.3]))
     fa = FactorAnalyzer(n_factors=1, rotation=None, method="ml").fit(x)
-    lam, psi = rel._one_factor_ml(np.corrcoef(x, rowvar=False))
+    lam, psi = factor.one_factor_ml(np.corrcoef(x, rowvar=False))
     assert lam == pytest.approx(np.abs(fa.loadings_[:, 0]), abs=1e-4)
     assert psi == pytest.approx(fa.get_uniquenesses(), abs=1e-4)
 
@@ -195,7 +195,7 @@ def bifactor() -> tuple[pd.DataFrame, pd.DataFrame, float]:
 def test_omega_hierarchical_recovers_bifactor_truth(bifactor: tuple[pd.DataFrame, pd.DataFrame, float]) -> None:
     """Independent clusters with a general factor: Schmid-Leiman is exact in the population."""
     x, items, omega_h = bifactor
-    out = rel.omega_hierarchical(x, items).iloc[0]
+    out = structure.omega_hierarchical(x, items).iloc[0]
     assert out["n_group_factors"] == 6
     assert out["omega_h"] == pytest.approx(omega_h, abs=0.03)
     assert out["omega_h"] < out["omega_total"] < 1
@@ -203,14 +203,14 @@ def test_omega_hierarchical_recovers_bifactor_truth(bifactor: tuple[pd.DataFrame
 
 def test_efa_and_parallel_analysis_recover_structure(bifactor: tuple[pd.DataFrame, pd.DataFrame, float]) -> None:
     x, items, _ = bifactor
-    res = rel.efa(x, items, n_factors=6)
+    res = structure.efa(x, items, n_factors=6)
     primary = res.loadings.groupby("pillar")["primary_factor"].agg(lambda s: s.mode().iloc[0])
     assert primary.nunique() == 6
     assert (res.loadings["primary_factor"] == res.loadings["pillar"].map(primary)).all()
     assert res.loadings["communality"].to_numpy() == pytest.approx(0.61, abs=0.08)
     assert np.allclose(np.diag(res.factor_correlations), 1, atol=1e-6)
     assert res.variance["cum_var"].is_monotonic_increasing
-    pa = rel.parallel_analysis(x, n_iter=50)
+    pa = structure.parallel_analysis(x, n_iter=50)
     assert pa["retain"].sum() == 6
 
 
@@ -220,7 +220,7 @@ def test_item_analysis_flags_noise_item() -> None:
     """
     rng = np.random.default_rng(2)
     x = pd.DataFrame(_congeneric(rng, 800, np.array([0.7, 0.7, 0.7, 0.7, 0.0]))).add_prefix("i")
-    out = rel.item_analysis(x, _one_scale(x.columns)).set_index("item")
+    out = consistency.item_analysis(x, _one_scale(x.columns)).set_index("item")
     assert out.loc["i4", "flag_low_item_total"] and abs(out.loc["i4", "item_total_r"]) < 0.1
     assert not out.loc[["i0", "i1", "i2", "i3"], "flag_low_item_total"].any()
     full = pg.cronbach_alpha(data=x)[0]
@@ -243,7 +243,7 @@ def test_icc_recovers_simulated_between_group_variance() -> None:
     est, covered = [], {"ICC1": 0, "ICC2": 0}
     for _ in range(200):
         y = rng.normal(0, np.sqrt(0.2), 76)[groups] + rng.normal(0, np.sqrt(0.8), len(groups))
-        out = rel.icc(pd.Series(y), groups).set_index("type")
+        out = multilevel.icc(pd.Series(y), groups).set_index("type")
         assert out.loc["ICC1", "k0"] == pytest.approx(k0)
         est.append(out.loc["ICC1", "icc"])
         for t in covered:
@@ -263,7 +263,7 @@ def test_rwg_hand_worked_and_limits() -> None:
     c = [[1, 1, 1], [5, 5, 5], [1, 1, 1], [5, 5, 5]]
     x = pd.DataFrame(a + b + c, columns=["l1", "l2", "l3"])
     groups = pd.Series(["a"] * 4 + ["b"] * 4 + ["c"] * 4)
-    out = rel.rwg(x, groups, 1, 5).set_index("group")
+    out = multilevel.rwg(x, groups, 1, 5).set_index("group")
     assert out.loc["a", "r_wg_j"] == pytest.approx(6 / 7)
     assert out.loc["b", "r_wg_j"] == pytest.approx(1.0)
     assert out.loc["c", "r_wg_j"] == 0.0
@@ -274,7 +274,7 @@ def test_rwg_hand_worked_and_limits() -> None:
 def test_rwg_uniform_answers_give_no_agreement() -> None:
     rng = np.random.default_rng(9)
     x = pd.DataFrame(rng.integers(1, 6, size=(19 * 40, 6)))
-    out = rel.rwg(x, pd.Series(np.repeat(np.arange(40), 19)), 1, 5)
+    out = multilevel.rwg(x, pd.Series(np.repeat(np.arange(40), 19)), 1, 5)
     assert out["r_wg_j"].median() < 0.3 and out["flag_low_rwg"].all()
 
 
@@ -287,7 +287,7 @@ def test_compare_to_national_finds_shifted_provinces() -> None:
     shift[:3], shift[3:6] = 1.5, -1.5
     groups = np.repeat([f"TH-{i:02d}" for i in range(76)], 17)
     y = 50 + 10 * (np.repeat(shift, 17) + rng.standard_normal(76 * 17))
-    out = rel.compare_to_national(pd.Series(y), pd.Series(groups)).set_index("group")
+    out = multilevel.compare_to_national(pd.Series(y), pd.Series(groups)).set_index("group")
     names = [f"TH-{i:02d}" for i in range(76)]
     assert (out.loc[names[:3], "label"] == "above").all()
     assert (out.loc[names[3:6], "label"] == "below").all()
@@ -299,13 +299,14 @@ def test_compare_to_national_finds_shifted_provinces() -> None:
 
 def test_run_reliability_is_deterministic(codebook: Codebook, tmp_path) -> None:
     """Same clean responses and seed: byte-identical tables (bootstrap and parallel analysis included)."""
-    from analysis.index import agency_scores, load_choices
+    from analysis.indicators.choices import load_choices
+    from analysis.indicators.scores import agency_scores
 
     raw, _ = read_exports([SAMPLE / "survey_export.csv"], codebook)
     clean = clean_responses(raw, codebook).clean
     agencies = agency_scores(clean, codebook, load_choices())
     for out in ("a", "b"):
-        rel.run_reliability(clean, agencies, codebook, tmp_path / out, n_boot=50, with_cfa=False)
+        run.run_reliability(clean, agencies, codebook, tmp_path / out, n_boot=50, with_cfa=False)
     names = sorted(p.name for p in (tmp_path / "a").glob("*.csv"))
     assert len(names) >= 8
     for name in names:
@@ -317,13 +318,13 @@ def test_icc_reml_equals_anova_estimate_for_balanced_groups() -> None:
     (tau2 = (MSB - MSW) / k, sigma2 = MSW), here on Shrout & Fleiss's table and on simulated data."""
     values = pd.Series(SHROUT_FLEISS.ravel().astype(float))
     target = pd.Series(np.repeat(np.arange(6), 4))
-    anova = rel.icc(values, target).set_index("type").loc["ICC1", "icc"]
-    assert rel.icc_reml(values, target).iloc[0]["icc"] == pytest.approx(anova, abs=1e-4)
+    anova = multilevel.icc(values, target).set_index("type").loc["ICC1", "icc"]
+    assert multilevel.icc_reml(values, target).iloc[0]["icc"] == pytest.approx(anova, abs=1e-4)
     rng = np.random.default_rng(3)
     groups = pd.Series(np.repeat(np.arange(76), 16))
     y = pd.Series(rng.normal(0, 0.5, 76)[groups] + rng.normal(0, 1, len(groups)))
-    assert rel.icc_reml(y, groups).iloc[0]["icc"] == pytest.approx(
-        rel.icc(y, groups).set_index("type").loc["ICC1", "icc"], abs=1e-4)
+    assert multilevel.icc_reml(y, groups).iloc[0]["icc"] == pytest.approx(
+        multilevel.icc(y, groups).set_index("type").loc["ICC1", "icc"], abs=1e-4)
 
 
 def test_icc_reml_recovers_simulated_icc_with_unequal_groups() -> None:
@@ -332,24 +333,25 @@ def test_icc_reml_recovers_simulated_icc_with_unequal_groups() -> None:
     rng = np.random.default_rng(11)
     sizes = rng.integers(3, 20, size=76)
     groups = pd.Series(np.repeat(np.arange(76), sizes))
-    est = [rel.icc_reml(pd.Series(rng.normal(0, np.sqrt(0.2), 76)[groups]
+    est = [multilevel.icc_reml(pd.Series(rng.normal(0, np.sqrt(0.2), 76)[groups]
                                   + rng.normal(0, np.sqrt(0.8), len(groups))), groups).iloc[0]["icc"]
            for _ in range(40)]
     assert abs(np.mean(est) - 0.2) < 3 * np.std(est) / np.sqrt(40)
-    none = rel.icc_reml(pd.Series(rng.normal(0, 1, len(groups))), groups).iloc[0]["icc"]
+    none = multilevel.icc_reml(pd.Series(rng.normal(0, 1, len(groups))), groups).iloc[0]["icc"]
     assert 0 <= none < 0.05
 
 
 def test_icc_reml_finds_the_likelihood_maximum_on_the_sample(codebook: Codebook) -> None:
     """On the sample's pillar scores some statsmodels optimisers stop at wrong points (see
     icc_reml); the kept fit agrees with the ANOVA estimate, as it should for nearly balanced groups."""
-    from analysis.index import agency_scores, load_choices
+    from analysis.indicators.choices import load_choices
+    from analysis.indicators.scores import agency_scores
 
     raw, _ = read_exports([SAMPLE / "survey_export.csv"], codebook)
     agencies = agency_scores(clean_responses(raw, codebook).clean, codebook, load_choices())
     for score in ("index", "P1", "P5", "P6"):
-        anova = rel.icc(agencies[score], agencies["province"]).set_index("type").loc["ICC1", "icc"]
-        assert rel.icc_reml(agencies[score], agencies["province"]).iloc[0]["icc"] == pytest.approx(anova, abs=0.01), score
+        anova = multilevel.icc(agencies[score], agencies["province"]).set_index("type").loc["ICC1", "icc"]
+        assert multilevel.icc_reml(agencies[score], agencies["province"]).iloc[0]["icc"] == pytest.approx(anova, abs=0.01), score
 
 
 # --------------------------------------------------------------------------- few cases, edge cases
@@ -360,30 +362,30 @@ def test_too_few_cases_give_a_note_not_a_crash() -> None:
     rng = np.random.default_rng(8)
     x = pd.DataFrame(_congeneric(rng, 12, np.full(15, 0.6)), columns=[f"i{j}" for j in range(15)])
     items = pd.DataFrame({"item": x.columns, "pillar": ["A"] * 8 + ["B"] * 7})
-    assert rel.omega(x, items, n_boot=50)["omega_total"].notna().all()  # 8 and 7 items: n > k + 1
-    for table in (rel.omega_hierarchical(x, items), rel.kmo_bartlett(x), rel.cfa(x, items),
-                  rel.efa(x, items, n_factors=2).variance):
+    assert consistency.omega(x, items, n_boot=50)["omega_total"].notna().all()  # 8 and 7 items: n > k + 1
+    for table in (structure.omega_hierarchical(x, items), structure.kmo_bartlett(x), structure.cfa(x, items),
+                  structure.efa(x, items, n_factors=2).variance):
         assert table["note"].str.startswith("not computed: 12 complete cases").all()
-    assert rel.efa(x, items, n_factors=2).loadings["F1"].isna().all()
-    few = rel.cronbach_alpha(x.head(2), items)
+    assert structure.efa(x, items, n_factors=2).loadings["F1"].isna().all()
+    few = consistency.cronbach_alpha(x.head(2), items)
     assert few["alpha"].isna().all() and few["note"].notna().all()
 
 
 def test_icc_and_comparisons_with_one_province_or_single_agencies() -> None:
-    one = rel.icc(pd.Series([1.0, 2.0, 3.0]), pd.Series(["a"] * 3))
+    one = multilevel.icc(pd.Series([1.0, 2.0, 3.0]), pd.Series(["a"] * 3))
     assert one["icc"].isna().all() and (one["n_groups"] == 1).all()
-    assert np.isnan(rel.icc_reml(pd.Series([1.0, 2.0, 3.0]), pd.Series(["a"] * 3)).iloc[0]["icc"])
-    cmp = rel.compare_to_national(pd.Series([50.0, 60.0, 55.0, 40.0]), pd.Series(["a", "a", "a", "b"]))
+    assert np.isnan(multilevel.icc_reml(pd.Series([1.0, 2.0, 3.0]), pd.Series(["a"] * 3)).iloc[0]["icc"])
+    cmp = multilevel.compare_to_national(pd.Series([50.0, 60.0, 55.0, 40.0]), pd.Series(["a", "a", "a", "b"]))
     assert cmp.set_index("group").loc["b", "label"] == "not tested"
     assert cmp.set_index("group").loc["a", "label"] in ("above", "not different")
-    alone = rel.compare_to_national(pd.Series([50.0, 60.0]), pd.Series(["a", "a"]))
+    alone = multilevel.compare_to_national(pd.Series([50.0, 60.0]), pd.Series(["a", "a"]))
     assert (alone["label"] == "not tested").all()
 
 
 def test_rwg_is_missing_where_no_item_has_two_answers() -> None:
     """r_wg(J) is undefined for a single agency (no variance): NaN, not 0 and not flagged."""
     answers = pd.DataFrame({"q1": [3, 4, 2], "q2": [3, 5, 1]})
-    out = rel.rwg(answers, pd.Series(["a", "a", "b"]), 1, 5).set_index("group")
+    out = multilevel.rwg(answers, pd.Series(["a", "a", "b"]), 1, 5).set_index("group")
     assert np.isnan(out.loc["b", "r_wg_j"]) and not out.loc["b", "flag_low_rwg"]
     assert out.loc["a", "j"] == 2
 
@@ -397,7 +399,7 @@ def test_icc_reml_profile_matches_statsmodels_best_fit() -> None:
     sizes = rng.integers(2, 20, size=40)
     g = np.repeat(np.arange(40), sizes)
     y = rng.normal(0, 0.6, 40)[g] + rng.normal(0, 1, len(g))
-    ours = rel.icc_reml(pd.Series(y), pd.Series(g)).iloc[0]
+    ours = multilevel.icc_reml(pd.Series(y), pd.Series(g)).iloc[0]
     model = MixedLM(y, np.ones((len(y), 1)), groups=g)
     fits = []
     for method in ("nm", "powell", "lbfgs", "bfgs"):

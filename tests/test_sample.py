@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from analysis import sample
-from analysis.paths import sample_dir
-from analysis.scoring import score_items
+from analysis.core.paths import sample_dir
+from analysis.instrument.scoring import score_items
+from analysis.synthetic import sample
 
 
 @pytest.fixture(scope="module")

@@ -19,13 +19,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.codebook import load_codebook
-from analysis.index import agency_scores, load_choices
-from analysis.normalise import ProvinceMatcher
-from analysis.paths import project_root, sample_dir
-from analysis.pipeline import parse_choices
-from analysis.reference import load_provinces
-from analysis.reliability import DECIMALS, icc
+from analysis.cleaning.normalise import ProvinceMatcher
+from analysis.core.paths import project_root, sample_dir
+from analysis.indicators.choices import load_choices
+from analysis.indicators.scores import agency_scores
+from analysis.instrument.codebook import load_codebook
+from analysis.instrument.reference import load_provinces
+from analysis.pipeline.run import parse_choices
+from analysis.stats.multilevel import icc
+from analysis.stats.run import DECIMALS
 
 LAMPHUN = "TH-51"
 WEST = ("TH-70", "TH-71", "TH-63", "TH-76", "TH-77")

@@ -13,10 +13,10 @@ def main(argv: list[str] | None = None) -> int:
     """Dispatch to a sub-command's ``main``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {
-        "sample": "analysis.sample",
-        "golden": "analysis.notebooks",
-        "report": "analysis.pipeline",
-        "batch": "analysis.batch",
+        "sample": "analysis.synthetic.sample",
+        "golden": "analysis.pipeline.notebooks",
+        "report": "analysis.pipeline.run",
+        "batch": "analysis.pipeline.batch",
     }
     if not argv or argv[0] not in commands:
         print(f"usage: python -m analysis {{{','.join(commands)}}} [options]", file=sys.stderr)

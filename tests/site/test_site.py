@@ -17,9 +17,9 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 import pytest
 
-from analysis.paths import outputs_dir, sample_dir
-from analysis.reference import load_provinces
-from analysis.sample import TEST_NAMES
+from analysis.core.paths import outputs_dir, sample_dir
+from analysis.instrument.reference import load_provinces
+from analysis.synthetic.sample import TEST_NAMES
 
 SITE = outputs_dir() / "site"
 

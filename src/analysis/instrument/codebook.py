@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from analysis.paths import params_dir, read_yaml
+from analysis.core.paths import params_dir, read_yaml
 
 
 class CodebookError(ValueError):

@@ -22,18 +22,18 @@ from typing import Any
 
 import nbformat
 
-from analysis import batch
-from analysis.index import Choices, load_choices
-from analysis.notebooks import notebook_dir, run_papermill
-from analysis.paths import outputs_dir, sample_dir
-from analysis.runrecord import write_run_record
-from analysis.safeio import write_text
+from analysis.core.paths import outputs_dir, sample_dir
+from analysis.core.safeio import write_text
+from analysis.indicators.choices import Choices, load_choices
+from analysis.pipeline import batch
+from analysis.pipeline.notebooks import notebook_dir, run_papermill
+from analysis.pipeline.runrecord import write_run_record
 
 
 def parse_choices(pairs: list[str]) -> dict[str, Any]:
     """``["aggregation=geometric", ...]`` as validated index choices (raises ``ValueError``).
 
-    Names are the fields of :class:`~analysis.index.Choices`; values are checked by it, numbers
+    Names are the fields of :class:`~analysis.indicators.choices.Choices`; values are checked by it, numbers
     converted. The message of an unknown name lists the known ones.
     """
     fields = Choices.__dataclass_fields__

@@ -1,5 +1,5 @@
 """Matplotlib charts of the national overview: Sarabun for Thai text, a colour-blind-safe palette, PNGs
-with alternative text. (The province page's charts are HTML: :mod:`analysis.html_charts`.)"""
+with alternative text. (The province page's charts are HTML: :mod:`analysis.report.html_charts`.)"""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import numpy as np
 from matplotlib import font_manager
 from matplotlib.patches import Patch, Rectangle
 
-from analysis.colours import PALETTE
-from analysis.province_report import esc
+from analysis.report.colours import PALETTE
+from analysis.report.markup import esc
 
 
 def use_thai_font() -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.codebook import Codebook
-from analysis.normalise import ProvinceMatcher, clean_text
-from analysis.reference import load_provinces
+from analysis.cleaning.normalise import ProvinceMatcher, clean_text
+from analysis.instrument.codebook import Codebook
+from analysis.instrument.reference import load_provinces
 
 
 def submissions_by_province(raw: pd.DataFrame) -> pd.DataFrame:

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import functools
 import hashlib
 import json
@@ -29,8 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analysis.paths import outputs_dir, project_root
-from analysis.safeio import atomic_path, write_json, write_text
+from analysis.core.paths import outputs_dir, project_root
+from analysis.core.safeio import atomic_path, write_json, write_text
 
 NOTEBOOK = "10_province_report"
 #: Errors that mean the kernel never started properly (worth retrying), not that the notebook failed.
@@ -85,12 +86,54 @@ def upstream_files(outputs: Path) -> list[Path]:
     return files
 
 
+def _imported_modules(source: str) -> set[str]:
+    """The ``analysis`` modules a piece of Python source imports (``from analysis.x import y`` may
+    name a module ``analysis.x.y`` or an object of ``analysis.x``: both are returned if they exist)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names if a.name.startswith("analysis"))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("analysis"):
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+def page_code(notebook: Path) -> list[Path]:
+    """The package files a page depends on: every ``analysis`` module its notebook imports, and
+    recursively what those import, with the ``__init__`` of each package on the way.
+
+    So an edit to, say, the synthetic sample's generator leaves the 152 pages up to date, while an
+    edit to anything a page runs makes them stale.
+    """
+    src = Path(__file__).resolve().parents[1]  # src/analysis
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
+    todo, seen = sorted(_imported_modules(code)), set()
+    files: set[Path] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        parts = name.split(".")[1:]
+        for k in range(len(parts) + 1):  # the package's __init__ files on the way down
+            init = src.joinpath(*parts[:k], "__init__.py")
+            if init.exists():
+                files.add(init)
+        module = src.joinpath(*parts).with_suffix(".py") if parts else src / "__init__.py"
+        if module.exists():
+            files.add(module)
+            todo.extend(sorted(_imported_modules(module.read_text(encoding="utf-8")) - seen))
+    return sorted(files)
+
+
 def plan(provinces: list[str], langs: list[str], outputs: Path | None = None) -> list[Task]:
     """The tasks, each with a fingerprint of its inputs, notebook, code and parameters."""
     outputs = outputs or outputs_dir()
     nb = project_root() / "notebooks" / f"{NOTEBOOK}.ipynb"
-    code = sorted((project_root() / "src" / "analysis").glob("*.py"))
-    base = _sha([*upstream_files(outputs), nb, *code])
+    base = _sha([*upstream_files(outputs), nb, *page_code(nb)])
     tasks = []
     for p in provinces:
         for lang in langs:
@@ -252,7 +295,7 @@ def run_batch(tasks: list[Task], executor: Executor | None = None, workers: int 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line of the batch runner."""
-    from analysis.reference import load_provinces
+    from analysis.instrument.reference import load_provinces
 
     ap = argparse.ArgumentParser(prog="python -m analysis batch", description=__doc__.split("\n\n")[0])
     ap.add_argument("--provinces", default="all", help="comma-separated ISO codes (default: all 76)")

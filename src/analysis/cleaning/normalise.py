@@ -24,8 +24,8 @@ import pandas as pd
 from pythainlp.util import thai_digit_to_arabic_digit
 from rapidfuzz import fuzz, process
 
-from analysis.codebook import OPTION_DELIMITERS, Codebook, Item
-from analysis.paths import params_dir, read_yaml
+from analysis.core.paths import params_dir, read_yaml
+from analysis.instrument.codebook import OPTION_DELIMITERS, Codebook, Item
 
 
 @cache

@@ -1,69 +1,18 @@
-"""Readiness scores: items -> indicators -> pillars -> agency index -> province, with bands.
+"""Readiness scores of each agency: items -> indicators -> pillars -> index, with bands.
 
-One step of the OECD/JRC handbook per function (normalise, impute, weight, aggregate), the
-modelling choices read from ``params/index.yaml`` (:class:`Choices`) so that changing a choice
-changes the scores without code changes.
+One handbook step per function (normalise, impute, weight, aggregate), under the modelling
+choices of :mod:`analysis.indicators.choices`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from analysis.codebook import Codebook
-from analysis.numerics import snap, weighted_row_sum
-from analysis.paths import params_dir, read_yaml
-from analysis.reference import load_provinces
-from analysis.scoring import score_items
-
-NORMALISATIONS = ("goalposts", "minmax", "zscore")
-AGGREGATIONS = ("arithmetic", "geometric")
-WEIGHTINGS = ("codebook", "equal", "pca")
-MISSING = ("skip", "impute_type_mean")
-
-
-@dataclass(frozen=True)
-class Choices:
-    """The modelling choices of the index (see ``params/index.yaml``)."""
-
-    normalisation: str = "goalposts"
-    aggregation: str = "arithmetic"
-    geometric_floor: float = 1.0
-    weights: str = "codebook"
-    missing: str = "skip"
-    min_answered_share: float = 0.5
-
-    def __post_init__(self) -> None:
-        for name, allowed in (("normalisation", NORMALISATIONS), ("aggregation", AGGREGATIONS),
-                              ("weights", WEIGHTINGS), ("missing", MISSING)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"index choice {name}={getattr(self, name)!r}: must be one of {allowed}")
-        if not 0 < self.min_answered_share <= 1:
-            raise ValueError("index choice min_answered_share must be in (0, 1]")
-        if self.geometric_floor <= 0:
-            raise ValueError("index choice geometric_floor must be positive")
-
-
-def load_index_config(path: str | Path | None = None) -> dict[str, Any]:
-    """The whole ``params/index.yaml`` (choices, bootstrap and Monte-Carlo settings)."""
-    p = Path(path) if path is not None else params_dir() / "index.yaml"
-    return read_yaml(p)
-
-
-def load_choices(path: str | Path | None = None, **overrides: Any) -> Choices:
-    """Choices from ``params/index.yaml``, with keyword overrides (``None`` values ignored)."""
-    cfg = load_index_config(path)
-    fields = {k: cfg[k] for k in Choices.__dataclass_fields__ if k in cfg}
-    fields.update({k: v for k, v in overrides.items() if v is not None})
-    return Choices(**fields)
-
-
-# --- normalisation and imputation -------------------------------------------------------------------
+from analysis.core.numerics import snap, weighted_row_sum
+from analysis.indicators.choices import Choices
+from analysis.instrument.codebook import Codebook
+from analysis.instrument.scoring import score_items
 
 
 def normalise_items(codes: pd.DataFrame, codebook: Codebook, method: str = "goalposts") -> pd.DataFrame:
@@ -86,9 +35,6 @@ def impute_type_mean(scores: pd.DataFrame, agency_type: pd.Series) -> pd.DataFra
     """Replace missing item scores by the national mean of that item among the same agency type."""
     means = scores.groupby(agency_type.to_numpy()).transform("mean")
     return scores.fillna(means)
-
-
-# --- weights and aggregation -------------------------------------------------------------------------
 
 
 def aggregate(values: np.ndarray, weights: np.ndarray, method: str = "arithmetic", floor: float = 1.0,
@@ -232,69 +178,3 @@ def agency_scores(clean: pd.DataFrame, codebook: Codebook, choices: Choices) -> 
 def score_columns(codebook: Codebook) -> list[str]:
     """The columns summarised per province: the index and the pillars."""
     return ["index", *[p.id for p in codebook.pillars]]
-
-
-def province_means(agencies: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """Mean index and pillar scores of each surveyed province's responding agencies."""
-    provinces = load_provinces(in_survey_only=True)
-    cols = score_columns(codebook)
-    means = agencies.groupby("province")[cols].mean()
-    out = provinces[["iso_code", "name_th", "name_en", "region", "region_th", "region_en"]].set_index("iso_code")
-    out["n_agencies"] = agencies.groupby("province").size().reindex(out.index).fillna(0).astype(int)
-    out = out.join(means)
-    out.index.name = "province"
-    return out.reset_index()
-
-
-def cluster_mean_ci(values: pd.Series, clusters: pd.Series, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean of ``values`` with a t interval whose standard error is cluster-robust (CR1, by province).
-
-    Agencies of one province share the province's conditions, so they are not independent; the
-    sandwich variance over province clusters accounts for that (t with G - 1 degrees of freedom).
-    """
-    ok = values.notna()
-    x, g = values[ok].to_numpy(float), clusters[ok].to_numpy()
-    n, mean = len(x), float(np.mean(x)) if len(x) else np.nan
-    groups = pd.Series(x - mean).groupby(g).sum().to_numpy()
-    n_groups = len(groups)
-    if n_groups < 2:
-        return mean, np.nan, np.nan
-    se = np.sqrt(n_groups / (n_groups - 1) * np.sum(groups**2)) / n
-    half = stats.t.ppf(0.5 + confidence / 2, n_groups - 1) * se
-    return mean, mean - half, mean + half
-
-
-def aggregates(agencies: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """National, regional and agency-type means of agencies with 95 % cluster-robust intervals.
-
-    Columns: level, group, counts, each score with ``_low``/``_high``, and the share of agencies in
-    each band.
-    """
-    cols = score_columns(codebook)
-    rows = []
-    for level, key in (("national", None), ("region", "region"), ("agency_type", "agency")):
-        groups = [("all", agencies)] if key is None else list(agencies.groupby(key))
-        for name, g in groups:
-            row = {"level": level, "group": name, "n_agencies": len(g), "n_provinces": g["province"].nunique()}
-            for c in cols:
-                row[c], row[f"{c}_low"], row[f"{c}_high"] = cluster_mean_ci(g[c], g["province"])
-            row.update({f"share_{b}": float((g["band"] == b).mean()) for b in codebook.bands_table()["band"]})
-            rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def province_item_means(clean: pd.DataFrame, codebook: Codebook, normalisation: str = "goalposts") -> pd.DataFrame:
-    """Mean item score (0-100) of each province's responding agencies, long format.
-
-    Columns: province, item, indicator, pillar, score, n_answered. The province report reads this
-    to find its weakest items and show their recommendations.
-    """
-    scores = normalise_items(clean, codebook, normalisation)
-    scores.insert(0, "province", clean["province"].to_numpy())
-    long = scores.melt(id_vars="province", var_name="item", value_name="score")
-    out = long.groupby(["province", "item"], sort=True)["score"].agg(["mean", "count"]).reset_index()
-    out = out.rename(columns={"mean": "score", "count": "n_answered"})
-    items = codebook.items_table().set_index("item")
-    out["indicator"] = out["item"].map(items["indicator"])
-    out["pillar"] = out["item"].map(items["pillar"])
-    return out[["province", "pillar", "indicator", "item", "score", "n_answered"]]

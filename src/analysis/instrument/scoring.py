@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.codebook import Codebook, Item
+from analysis.instrument.codebook import Codebook, Item
 
 
 def item_score(item: Item, codes: np.ndarray | pd.Series) -> np.ndarray:

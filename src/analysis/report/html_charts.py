@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.colours import PALETTE, VIRIDIS_10, score_colour, text_on
-from analysis.province_report import esc, pillar_name
+from analysis.report.colours import PALETTE, VIRIDIS_10, score_colour, text_on
+from analysis.report.markup import esc
+from analysis.report.province import pillar_name
 
 LABELS = {
     "th": {"province": "จังหวัด", "region": "ภาค", "nation": "ประเทศ", "score": "คะแนน (0-100)",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.paths import params_dir, read_yaml
+from analysis.core.paths import params_dir, read_yaml
 
 #: Region codes with Thai and English names (the six-region grouping).
 REGIONS: dict[str, tuple[str, str]] = {

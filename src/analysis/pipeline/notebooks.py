@@ -15,8 +15,8 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
-from analysis.paths import project_root
-from analysis.safeio import atomic_path
+from analysis.core.paths import project_root
+from analysis.core.safeio import atomic_path
 
 KERNEL = "python3"
 
@@ -49,18 +49,42 @@ def out_of_sync(py: Path, ipynb: Path) -> str | None:
              if c.cell_type == "code" and c.source.strip() and c.get("execution_count") is None]
     if unrun:
         return f"{ipynb.name}: cells {unrun} were never executed; run 'make golden'"
+    if nb.metadata.get("kernelspec") != kernelspec():
+        return (f"{ipynb.name}: kernelspec {nb.metadata.get('kernelspec')} is not the installed kernel's "
+                f"{kernelspec()}, so JupyterLab would rewrite it; run 'make golden'")
+    if py.read_text(encoding="utf-8") != twin_text(nb):
+        return f"{py.name} is not what jupytext writes for {ipynb.name} (JupyterLab would rewrite it); run 'make golden'"
     return None
+
+
+def kernelspec() -> dict[str, str]:
+    """The notebooks' kernelspec metadata, as the installed kernel describes itself.
+
+    JupyterLab rewrites a notebook whose kernelspec differs from the kernel it starts (for example
+    "Python 3" against ipykernel's "Python 3 (ipykernel)"), and then autosaves it and its twin.
+    """
+    from jupyter_client.kernelspec import get_kernel_spec
+
+    spec = get_kernel_spec(KERNEL)
+    return {"display_name": spec.display_name, "language": spec.language, "name": KERNEL}
 
 
 def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 1200) -> nbformat.NotebookNode:
     """Execute a notebook in a fresh kernel with ``cwd`` as its working folder."""
-    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = kernelspec()
     NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, resources={"metadata": {"path": str(cwd)}}).execute()
     return nb
 
 
+def twin_text(nb: nbformat.NotebookNode) -> str:
+    """The ``py:percent`` text that jupytext writes for ``nb``: what JupyterLab's jupytext
+    extension would save, so that a save leaves the committed twin byte-identical."""
+    return jupytext.writes(nb, fmt="py:percent")
+
+
 def make_golden(names: list[str] | None = None) -> list[Path]:
-    """Rebuild each ``.ipynb`` from its twin and execute it with default parameters."""
+    """Rebuild each ``.ipynb`` from its twin and execute it with default parameters; rewrite the twin
+    as jupytext writes it (same code, normalised header)."""
     done = []
     for py, ipynb in twins():
         if names and py.stem not in names:
@@ -71,6 +95,8 @@ def make_golden(names: list[str] | None = None) -> list[Path]:
             cell.metadata.pop("execution", None)
         with atomic_path(ipynb) as tmp:
             nbformat.write(nb, tmp)
+        with atomic_path(py) as tmp:
+            tmp.write_text(twin_text(nb), encoding="utf-8")
         done.append(ipynb)
         print(f"golden: {ipynb.relative_to(project_root())}")
     return done

@@ -1,6 +1,6 @@
 """Read raw survey exports (CSV in UTF-8, UTF-8 with BOM or Windows-874/TIS-620; or XLSX).
 
-Every cell is read as text, exactly as typed; normalising is :mod:`analysis.normalise`'s job.
+Every cell is read as text, exactly as typed; normalising is :mod:`analysis.cleaning.normalise`'s job.
 A file that cannot be a survey export raises :class:`ExportError` naming the file, and the row
 and column where that applies: empty, header only, another delimiter, a missing or repeated
 column, a ragged row, an encoding outside the three, mixed encodings, a truncated workbook, or
@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 
 import pandas as pd
 
-from analysis.codebook import Codebook
+from analysis.instrument.codebook import Codebook
 
 REQUIRED_META = ["submission_id", "submitted_at", "province", "agency", "respondent_name",
                  "respondent_position", "respondent_phone", "respondent_email"]

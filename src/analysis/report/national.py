@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.paths import outputs_dir, params_dir
-from analysis.reference import load_provinces
+from analysis.core.paths import outputs_dir, params_dir
+from analysis.instrument.reference import load_provinces
+from analysis.stats.thresholds import threshold
 
 
 def load_overview(root: str | Path | None = None) -> dict[str, pd.DataFrame]:
@@ -38,24 +39,27 @@ def load_tiles(path: str | Path | None = None) -> pd.DataFrame:
 
 
 def reliability_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per check with its value, threshold and verdict (bilingual labels)."""
-    rows: list[tuple[str, float, str, bool]] = []
-    for r in t["alpha"].itertuples():
-        rows.append((f"Cronbach's alpha {r.pillar}", r.alpha, ">= .70", r.ci_low >= 0.70))
-    for r in t["omega"].itertuples():
-        rows.append((f"McDonald's omega {r.pillar}", r.omega_total, ">= .70", r.ci_low >= 0.70))
-    kmo = t["kmo_bartlett"].iloc[0]
-    rows.append(("KMO (overall)", kmo["msa"], ">= .80", kmo["msa"] >= 0.80))
-    cfa = t["cfa"].iloc[0]
-    rows += [("CFA CFI", cfa["cfi"], ">= .95", cfa["cfi"] >= 0.95), ("CFA TLI", cfa["tli"], ">= .95", cfa["tli"] >= 0.95),
-             ("CFA RMSEA", cfa["rmsea"], "<= .06", cfa["rmsea"] <= 0.06), ("CFA SRMR", cfa["srmr"], "<= .08", cfa["srmr"] <= 0.08)]
+    """One row per check with its value, the rule it is held to and the verdict.
+
+    Rules and sources come from :mod:`analysis.stats.thresholds`; a value that could not be
+    computed (too few cases) is said so rather than judged.
+    """
+    rows: list[tuple[str, float, str]] = []
+    rows += [(f"Cronbach's alpha {r.pillar}", r.alpha, "alpha", r.ci_low) for r in t["alpha"].itertuples()]
+    rows += [(f"McDonald's omega {r.pillar}", r.omega_total, "omega", r.ci_low) for r in t["omega"].itertuples()]
+    kmo, cfa = t["kmo_bartlett"].iloc[0], t["cfa"].iloc[0]
+    rows.append(("KMO (overall)", kmo["msa"], "kmo", kmo["msa"]))
+    rows += [(f"CFA {name.upper()}", cfa[name], name, cfa[name]) for name in ("cfi", "tli", "rmsea", "srmr")]
     icc = t["icc"][t["icc"]["score"] == "index"].set_index("type")["icc"]
-    rows.append(("ICC(1), index", icc["ICC1"], "> 0", icc["ICC1"] > 0))
-    rows.append(("ICC(2), index", icc["ICC2"], ">= .70", icc["ICC2"] >= 0.70))
-    out = pd.DataFrame(rows, columns=["check", "value", "threshold", "meets"]).round({"value": 3})
-    out["meets"] = [("not computed (too few cases)" if pd.isna(v) else "yes" if m else "no")
-                    for v, m in zip(out["value"], out["meets"], strict=True)]
-    return out
+    rows += [("ICC(1), index", icc["ICC1"], "icc1", icc["ICC1"]), ("ICC(2), index", icc["ICC2"], "icc2", icc["ICC2"])]
+    out = []
+    for check, value, name, judged in rows:
+        rule = threshold(name)
+        verdict = rule.meets(judged)
+        out.append({"check": check, "value": round(float(value), 3), "threshold": rule.rule,
+                    "meets": "not computed (too few cases)" if verdict is None else "yes" if verdict else "no",
+                    "source": rule.source})
+    return pd.DataFrame(out)
 
 
 def interval_text(low: float, high: float, lang: str) -> str:

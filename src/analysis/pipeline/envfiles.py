@@ -6,7 +6,7 @@ import argparse
 
 import yaml
 
-from analysis.paths import project_root
+from analysis.core.paths import project_root
 
 
 def lock_pins(lock_text: str) -> dict[str, str]:
@@ -41,7 +41,7 @@ def render_environment(lock_text: str, python: str = "3.11") -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write environment.yml from requirements.lock."""
-    ap = argparse.ArgumentParser(prog="python -m analysis.envfiles", description=main.__doc__)
+    ap = argparse.ArgumentParser(prog="python -m analysis.pipeline.envfiles", description=main.__doc__)
     ap.parse_args(argv)
     root = project_root()
     text = render_environment((root / "requirements.lock").read_text(encoding="utf-8"))

@@ -31,11 +31,11 @@ import pandas as pd
 from factor_analyzer import FactorAnalyzer
 from scipy import optimize, special, stats
 
-from analysis.codebook import Codebook, Item, load_codebook
-from analysis.paths import params_dir, read_yaml, sample_dir
-from analysis.reference import load_agencies, load_provinces
-from analysis.safeio import atomic_path, write_json, write_text
-from analysis.scoring import item_score
+from analysis.core.paths import params_dir, read_yaml, sample_dir
+from analysis.core.safeio import atomic_path, write_json, write_text
+from analysis.instrument.codebook import Codebook, Item, load_codebook
+from analysis.instrument.reference import load_agencies, load_provinces
+from analysis.instrument.scoring import item_score
 
 META_COLUMNS = [
     "submission_id",
@@ -99,7 +99,7 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
 
 
 def answer_codes(item: Item, z: np.ndarray) -> np.ndarray:
-    """Cut item latents into the item's answer codes (see :mod:`analysis.scoring`)."""
+    """Cut item latents into the item's answer codes (see :mod:`analysis.instrument.scoring`)."""
     if item.type == "yes_no":
         return (z > 0).astype(float)
     if item.type == "likert":
@@ -511,7 +511,7 @@ def generate(codebook: Codebook | None = None, config: dict[str, Any] | None = N
     }
     manifest = {
         "seed": seed,
-        "generator": "analysis.sample",
+        "generator": "analysis.synthetic.sample",
         "codebook_version": cb.instrument.version,
         "raw_rows": n_rows,
         "agencies_contacted": len(ag),
@@ -597,7 +597,7 @@ def write_xlsx_raw(raw: pd.DataFrame, path: str | Path) -> Path:
 
 _TRUTH_README = """# Ground truth of the sample export
 
-Written by `analysis.sample` with the parameters in `model.json` (a copy of `params/sample.yaml`).
+Written by `analysis.synthetic.sample` with the parameters in `model.json` (a copy of `params/sample.yaml`).
 
 - `agencies.csv`: one row per contacted agency (76 provinces x 19 types): the effects that make up its
   latent readiness `eta`, its six pillar factors, whether it responded, the id of its final submission

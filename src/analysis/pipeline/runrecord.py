@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from analysis.paths import params_dir, project_root
-from analysis.safeio import write_json
+from analysis.core.paths import params_dir, project_root
+from analysis.core.safeio import write_json
 
 
 def file_hash(path: Path) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Steps (each rule's threshold in ``params/cleaning.yaml``):
 
-1. normalise the text of every cell (:mod:`analysis.normalise`);
+1. normalise the text of every cell (:mod:`analysis.cleaning.normalise`);
 2. match province and agency text to codes, parse the submission time and every answer;
 3. flag rows that cannot be used: test submissions, Bangkok (outside the survey), unknown,
    ambiguous or blank province or agency, too few items answered, straight-lining;
@@ -30,8 +30,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis.codebook import Codebook, load_codebook
-from analysis.normalise import (
+from analysis.cleaning.normalise import (
     AgencyMatcher,
     ProvinceMatcher,
     clean_text,
@@ -40,10 +39,11 @@ from analysis.normalise import (
     parse_answers,
     parse_submitted_at,
 )
-from analysis.reading import read_exports
-from analysis.reference import load_agencies, load_provinces
-from analysis.safeio import write_json, write_table
-from analysis.scoring import score_items
+from analysis.cleaning.reading import read_exports
+from analysis.core.safeio import write_json, write_table
+from analysis.instrument.codebook import Codebook, load_codebook
+from analysis.instrument.reference import load_agencies, load_provinces
+from analysis.instrument.scoring import score_items
 
 PERSONAL = ["respondent_name", "respondent_position", "respondent_phone", "respondent_email"]
 #: Key for the pseudonymous respondent key. The default is only for the synthetic sample:

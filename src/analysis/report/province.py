@@ -8,16 +8,17 @@ Every piece of text from data files is HTML-escaped before it reaches a page.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis.codebook import Codebook, load_codebook
-from analysis.paths import outputs_dir
-from analysis.reference import load_agencies, load_provinces
+from analysis.core.paths import outputs_dir
+from analysis.instrument.codebook import Codebook, load_codebook
+from analysis.instrument.reference import load_agencies, load_provinces
+from analysis.report.markup import esc
+from analysis.stats.thresholds import threshold
 
 LANGS = ("th", "en")
 #: Thai labels of the quarantine reasons (``analysis.clean.REASONS``; a test checks none is missing).
@@ -117,11 +118,6 @@ def load_province(code: str, root: str | Path | None = None, codebook: Codebook 
 
 
 # --- words ---------------------------------------------------------------------------------------
-
-def esc(text: object) -> str:
-    """HTML-escape any text that came from a data file."""
-    return html.escape(str(text), quote=True)
-
 
 def name(d: ProvinceData, lang: str) -> str:
     """The province's name in the language (Thai with its จังหวัด prefix)."""
@@ -289,24 +285,28 @@ def caveats_text(d: ProvinceData, lang: str) -> str:
     icc2 = d.icc[(d.icc["type"] == "ICC2") & (d.icc["score"] == "index")]["icc"].iloc[0]
     rwg = float(d.rwg["r_wg_j"]) if d.rwg is not None else float("nan")
     q = d.quarantine["primary_reason"].value_counts()
+    few = threshold("few_agencies").meets(n) is False
+    reliable = threshold("icc2").meets(icc2)
+    bound = threshold("icc2").bound
     if lang == "th":
-        parts = [f"- ค่าประมาณนี้มาจาก {n} หน่วยงาน" + (" ซึ่งน้อย ช่วงความเชื่อมั่นจึงกว้าง ควรตีความอย่างระมัดระวัง" if n < 12 else "")
+        parts = [f"- ค่าประมาณนี้มาจาก {n} หน่วยงาน" + (" ซึ่งน้อย ช่วงความเชื่อมั่นจึงกว้าง ควรตีความอย่างระมัดระวัง" if few else "")
                  ] if d.has_data else []
         if not np.isnan(icc2):
             parts.append(f"- ความเชื่อถือได้ของค่าเฉลี่ยระดับจังหวัด ICC(2) ทั้งประเทศ = {icc2:.2f} "
-                         + ("(ผ่านเกณฑ์ 0.70: ค่าเฉลี่ยจังหวัดแยกความแตกต่างระหว่างจังหวัดได้)" if icc2 >= 0.7
-                            else "(ต่ำกว่าเกณฑ์ 0.70)"))
+                         + (f"(ผ่านเกณฑ์ {bound:.2f}: ค่าเฉลี่ยจังหวัดแยกความแตกต่างระหว่างจังหวัดได้)" if reliable
+                            else f"(ต่ำกว่าเกณฑ์ {bound:.2f})"))
         if not np.isnan(rwg):
             parts.append(f"- ความสอดคล้องของหน่วยงานภายในจังหวัด r_wg(J) = {rwg:.2f}")
         parts.append("- รายการที่ถูกกันออก (quarantine) ของจังหวัดนี้: " + (", ".join(
             f"{esc(REASONS_TH.get(k, k))} {v} รายการ" for k, v in q.items()) if len(q) else "ไม่มี"))
         return "\n".join(parts)
     parts = [f"- This estimate rests on {n} agencies"
-             + (": few, so the interval is wide and the estimate should be read with care." if n < 12 else ".")
+             + (": few, so the interval is wide and the estimate should be read with care." if few else ".")
              ] if d.has_data else []
     if not np.isnan(icc2):
         parts.append(f"- Reliability of a province mean, ICC(2) nationally = {icc2:.2f} "
-                     + ("(meets .70: province means do tell provinces apart)." if icc2 >= 0.7 else "(below .70)."))
+                     + (f"(meets {threshold('icc2').rule[3:]}: province means do tell provinces apart)." if reliable
+                        else f"(below {threshold('icc2').rule[3:]})."))
     if not np.isnan(rwg):
         parts.append(f"- Agreement among this province's agencies, r_wg(J) = {rwg:.2f}.")
     parts.append("- Rows quarantined for this province: " + (", ".join(

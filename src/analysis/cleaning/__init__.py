@@ -1,0 +1,4 @@
+"""From raw exports to clean responses: reading files, Thai text normalisation and name matching, validation, de-duplication and quarantine, and a description of the raw export.
+"""
+
+__all__ = ["clean", "describe", "normalise", "reading"]

@@ -1,0 +1,236 @@
+"""Factor structure of the instrument: KMO and Bartlett, EFA, parallel analysis, CFA, omega hierarchical."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import semopy
+from factor_analyzer import Rotator
+from factor_analyzer.factor_analyzer import calculate_bartlett_sphericity, calculate_kmo
+from scipy import optimize, stats
+
+from analysis.stats.common import pillar_items, too_few
+from analysis.stats.factor import ml_loadings, one_factor_ml
+from analysis.stats.thresholds import kaiser_labels
+
+
+def _efa_fit(x: np.ndarray, n_factors: int, rotation: str) -> tuple[np.ndarray, np.ndarray]:
+    """Oblique ML EFA: pattern loadings and factor correlations, factors ordered by variance.
+
+    :func:`ml_loadings`, then factor_analyzer's ``Rotator`` with a tolerance of 1e-10 (its
+    default 1e-5 stops the varimax step of promax where last-bit noise decides), then as in
+    ``FactorAnalyzer.fit``: columns signed to a positive sum and ordered by their sum of squared
+    loadings, the factor correlations permuted with them.
+    """
+    lam = ml_loadings(np.corrcoef(x, rowvar=False), n_factors)
+    rotator = Rotator(method=rotation, max_iter=10000, tol=1e-10)
+    pattern = rotator.fit_transform(lam)
+    phi = rotator.phi_ if rotator.phi_ is not None else np.eye(n_factors)
+    signs = np.sign(pattern.sum(axis=0))
+    signs[signs == 0] = 1
+    pattern, phi = pattern * signs, phi * np.outer(signs, signs)
+    order = np.argsort(-(pattern**2).sum(axis=0), kind="stable")
+    return pattern[:, order], phi[np.ix_(order, order)]
+
+
+def omega_hierarchical(scores: pd.DataFrame, items: pd.DataFrame, rotation: str = "promax") -> pd.DataFrame:
+    """Omega hierarchical and omega total of the whole instrument by Schmid-Leiman.
+
+    Hand-written (no Python library has it; psych::omega in R is the reference): an oblique ML
+    EFA with one factor per pillar, a one-factor ML model of the factor correlations (the
+    second-order general factor with loadings ``g``; fitted with :func:`one_factor_ml`, as
+    factor_analyzer is slow to converge on a small correlation matrix), then general loadings ``L g`` and group
+    loadings ``L diag(sqrt(1 - g^2))``. As in psych::omega (Revelle & Zinbarg 2009) the scale
+    is standardised (correlations) and the total variance is the sum of the observed
+    correlation matrix: ``omega_h = (sum general)^2 / Vt``, ``omega_total = 1 - sum(u^2) / Vt``.
+    Columns: n, k, n_group_factors, omega_h, omega_total, ecv (explained common variance of
+    the general factor).
+    """
+    cols = [c for c in items["item"] if c in scores.columns]
+    x = scores[cols].dropna().to_numpy(float)
+    n_groups = len(pillar_items(scores, items))
+    note = too_few(x.shape[0], x.shape[1] + 2, f"a {n_groups}-factor model of {x.shape[1]} items")
+    if note is not None:
+        return pd.DataFrame([{"n": x.shape[0], "k": x.shape[1], "n_group_factors": n_groups, "omega_h": np.nan,
+                              "omega_total": np.nan, "ecv": np.nan, "note": note}])
+    pattern, phi = _efa_fit(x, n_groups, rotation)
+    g = one_factor_ml(phi)[0]
+    general = pattern @ g
+    group = pattern * np.sqrt(np.clip(1 - g**2, 0, None))
+    u2 = 1 - general**2 - (group**2).sum(axis=1)
+    vt = np.corrcoef(x, rowvar=False).sum()
+    return pd.DataFrame([{
+        "n": x.shape[0], "k": x.shape[1], "n_group_factors": n_groups,
+        "omega_h": general.sum() ** 2 / vt,
+        "omega_total": 1 - u2.sum() / vt,
+        "ecv": (general**2).sum() / ((general**2).sum() + (group**2).sum()), "note": None,
+    }])
+
+
+def kaiser_label(msa: float) -> str:
+    """Kaiser's (1974) verbal label of a KMO / MSA value."""
+    return next(label for bound, label in kaiser_labels() if msa >= bound)
+
+
+def kmo_bartlett(scores: pd.DataFrame) -> pd.DataFrame:
+    """Kaiser-Meyer-Olkin sampling adequacy (overall and per item) and Bartlett's sphericity test.
+
+    Listwise complete cases over all columns of ``scores``. The first row (``variable ==
+    "overall"``) carries the overall KMO and Bartlett's chi-square, df and p; the item rows carry
+    each item's MSA (their Bartlett columns are empty). Columns: variable, n, msa, kaiser_label,
+    bartlett_chi2, bartlett_df, bartlett_p.
+    """
+    x = scores.dropna()
+    k = x.shape[1]
+    note = too_few(len(x), k + 2, f"KMO and Bartlett's test of {k} items")
+    if note is not None:
+        return pd.DataFrame([{"variable": "overall", "n": len(x), "msa": np.nan, "kaiser_label": None,
+                              "bartlett_chi2": np.nan, "bartlett_df": k * (k - 1) // 2, "bartlett_p": np.nan,
+                              "note": note}])
+    msa_items, msa_total = calculate_kmo(x.to_numpy(float))
+    chi2, p = calculate_bartlett_sphericity(x.to_numpy(float))
+    overall = {"variable": "overall", "n": len(x), "msa": float(msa_total),
+               "kaiser_label": kaiser_label(msa_total), "bartlett_chi2": float(chi2),
+               "bartlett_df": k * (k - 1) // 2, "bartlett_p": float(p), "note": None}
+    per_item = pd.DataFrame({"variable": x.columns, "n": len(x), "msa": msa_items,
+                             "kaiser_label": [kaiser_label(m) for m in msa_items]})
+    return pd.concat([pd.DataFrame([overall]), per_item], ignore_index=True)
+
+
+@dataclass
+class EFAResult:
+    """Tables of an exploratory factor analysis."""
+
+    #: One row per item: item, pillar, F1..Fm (pattern loadings), communality, primary_factor.
+    loadings: pd.DataFrame
+    #: One row per factor: factor, ss_loadings, prop_var, cum_var.
+    variance: pd.DataFrame
+    #: Factor correlation matrix (factors x factors).
+    factor_correlations: pd.DataFrame
+    #: Complete cases used.
+    n: int
+    #: Why the model was not fitted (too few complete cases), or ``None``.
+    note: str | None = None
+
+
+def efa(scores: pd.DataFrame, items: pd.DataFrame, n_factors: int = 6, rotation: str = "promax") -> EFAResult:
+    """Exploratory ML factor analysis with an oblique rotation (promax or oblimin).
+
+    Listwise complete cases over the codebook's items. Factors are ordered by the variance
+    their pattern loadings explain; ``primary_factor`` is each item's largest absolute loading,
+    so that it can be compared with the item's pillar. Variance explained is from the pattern
+    loadings (under an oblique rotation the factors overlap, so it does not add up exactly).
+    Too few complete cases: the tables keep their shape, values missing, and ``note`` says why.
+    """
+    cols = [c for c in items["item"] if c in scores.columns]
+    x = scores[cols].dropna().to_numpy(float)
+    note = too_few(len(x), len(cols) + 2, f"a {n_factors}-factor model of {len(cols)} items")
+    if note is None:
+        pattern, phi = _efa_fit(x, n_factors, rotation)
+    else:
+        pattern, phi = np.full((len(cols), n_factors), np.nan), np.full((n_factors, n_factors), np.nan)
+    names = [f"F{i + 1}" for i in range(n_factors)]
+    pillar = items.set_index("item")["pillar"]
+    loadings = pd.DataFrame(pattern, columns=names)
+    loadings.insert(0, "item", cols)
+    loadings.insert(1, "pillar", pillar.loc[cols].to_numpy())
+    loadings["communality"] = np.einsum("if,fg,ig->i", pattern, phi, pattern)
+    loadings["primary_factor"] = [names[i] if note is None else None for i in np.abs(pattern).argmax(axis=1)]
+    ss = (pattern**2).sum(axis=0)
+    variance = pd.DataFrame({"factor": names, "ss_loadings": ss, "prop_var": ss / len(cols),
+                             "cum_var": np.cumsum(ss) / len(cols), "n": len(x), "note": note})
+    return EFAResult(loadings, variance, pd.DataFrame(phi, index=names, columns=names), len(x), note)
+
+
+def parallel_analysis(scores: pd.DataFrame, n_iter: int = 100, seed: int = 0,
+                      quantile: float = 0.95) -> pd.DataFrame:
+    """Horn's (1965) parallel analysis of the correlation matrix's eigenvalues.
+
+    Observed eigenvalues against those of ``n_iter`` normal data sets of the same size
+    (listwise complete cases); a component is retained while its eigenvalue exceeds the
+    random ``quantile`` (Glorfeld 1995 uses the 95th percentile). Columns: component,
+    eigenvalue, random_mean, random_quantile, retain.
+    """
+    x = scores.dropna().to_numpy(float)
+    n, p = x.shape
+    observed = np.linalg.eigvalsh(np.corrcoef(x, rowvar=False))[::-1]
+    sims = np.random.default_rng(seed).standard_normal((n_iter, n, p))
+    sims = (sims - sims.mean(1, keepdims=True)) / sims.std(1, ddof=1, keepdims=True)
+    random_eig = np.linalg.eigvalsh(np.einsum("bni,bnj->bij", sims, sims) / (n - 1))[:, ::-1]
+    threshold = np.quantile(random_eig, quantile, axis=0)
+    return pd.DataFrame({"component": np.arange(1, p + 1), "eigenvalue": observed,
+                         "random_mean": random_eig.mean(axis=0), "random_quantile": threshold,
+                         "retain": np.cumprod(observed > threshold).astype(bool)})
+
+
+def _rmsea_ci(chi2: float, df: int, n: int, confidence: float = 0.90) -> tuple[float, float]:
+    """Noncentral chi-square interval of the RMSEA, as lavaan computes it.
+
+    lambda_low solves ncx2.cdf(chi2, df, lambda) = (1 + confidence) / 2 and lambda_high solves
+    it for (1 - confidence) / 2; RMSEA = sqrt(lambda / (df N)) with N (not N - 1), lavaan's
+    convention for the default normal likelihood (its chi-square is N F_ML).
+    """
+    def solve(p: float) -> float:
+        if stats.chi2.cdf(chi2, df) < p:  # even lambda = 0 puts chi2 below the p quantile
+            return 0.0
+        hi = max(chi2, 1.0)
+        while stats.ncx2.cdf(chi2, df, hi) > p:
+            hi *= 2
+        return optimize.brentq(lambda lam: stats.ncx2.cdf(chi2, df, lam) - p, 0.0, hi, xtol=1e-10)
+
+    return (float(np.sqrt(solve((1 + confidence) / 2) / (df * n))),
+            float(np.sqrt(solve((1 - confidence) / 2) / (df * n))))
+
+
+def cfa_fit(data: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
+    """Fit a simple-structure CFA (each factor measured by its own items) with semopy.
+
+    ``groups`` maps factor names to their indicator columns of ``data``; listwise complete
+    cases. Names are replaced by ``f0, f1...`` and ``y0, y1...`` for semopy's model syntax.
+    chi-square, df, CFI and TLI come from ``semopy.calc_stats`` (same as lavaan's). Computed
+    here, because semopy lacks them or uses another convention:
+
+    - RMSEA = sqrt(max(0, (chi2 - df) / (df N))) and its 90 % interval (:func:`_rmsea_ci`);
+    - SRMR as lavaan's default (Bentler): residuals ``(s_ij - sigma_ij) / sqrt(s_ii s_jj)``,
+      root mean square over the lower triangle including the diagonal.
+
+    Columns: n, chi2, df, p, cfi, tli, rmsea, rmsea_ci_low, rmsea_ci_high, srmr.
+    """
+    cols = [c for cs in groups.values() for c in cs]
+    x = data[cols].dropna()
+    note = too_few(len(x), len(cols) + 2, f"a {len(groups)}-factor model of {len(cols)} items")
+    if note is not None:
+        return pd.DataFrame([{"n": len(x), "chi2": np.nan, "df": np.nan, "p": np.nan, "cfi": np.nan, "tli": np.nan,
+                              "rmsea": np.nan, "rmsea_ci_low": np.nan, "rmsea_ci_high": np.nan, "srmr": np.nan,
+                              "note": note}])
+    rename = {c: f"y{i}" for i, c in enumerate(cols)}
+    desc = "\n".join(f"f{j} =~ " + " + ".join(rename[c] for c in cs) for j, cs in enumerate(groups.values()))
+    model = semopy.Model(desc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        # semopy's default SLSQP tolerance stops far from the ML minimum on a model this size
+        # (chi-square 2623 vs 2602 on the sample) and where it stops depends on the process's
+        # floating-point history; a tight tolerance converges to the same minimum every time.
+        model.fit(x.rename(columns=rename), options={"ftol": 1e-12, "maxiter": 20000})
+    fit = semopy.calc_stats(model).iloc[0]
+    chi2, df, n = float(fit["chi2"]), int(fit["DoF"]), len(x)
+    s = model.mx_cov
+    sigma = model.calc_sigma()[0]
+    sd = np.sqrt(np.diag(s))
+    resid = (s - sigma) / np.outer(sd, sd)
+    low, high = _rmsea_ci(chi2, df, n)
+    return pd.DataFrame([{
+        "n": n, "chi2": chi2, "df": df, "p": float(stats.chi2.sf(chi2, df)),
+        "cfi": float(fit["CFI"]), "tli": float(fit["TLI"]),
+        "rmsea": float(np.sqrt(max(0.0, (chi2 - df) / (df * n)))),
+        "rmsea_ci_low": low, "rmsea_ci_high": high,
+        "srmr": float(np.sqrt(np.mean(resid[np.tril_indices_from(resid)] ** 2))), "note": None,
+    }])
+
+
+def cfa(scores: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """Fit indices of the confirmatory model in which each pillar is one factor (see :func:`cfa_fit`)."""
+    return cfa_fit(scores, pillar_items(scores, items))
