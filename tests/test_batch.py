@@ -174,3 +174,16 @@ def test_cell_error_keeps_the_notebook(outputs, monkeypatch) -> None:
     res = batch.run_task(task)
     assert calls == ["cell"] and res["status"] == "failed" and res["attempts"] == 1
     assert res["notebook"] == task.ipynb and Path(task.ipynb).exists()
+
+
+def test_same_inputs_give_the_same_page_bytes(outputs, tmp_path) -> None:
+    """papermill's injected cell gets a random id; the published page must not carry it."""
+    pages = []
+    for run in ("a", "b"):
+        (task,) = batch.plan(["TH-50"], ["en"], outputs)
+        task = batch.Task(**{**task.__dict__, "html": str(tmp_path / run / "TH-50.en.html"),
+                             "ipynb": str(tmp_path / run / "TH-50.en.ipynb")})
+        res = batch.run_task(task)
+        assert res["status"] == "ok", res["error"]
+        pages.append(Path(res["html"]).read_bytes())
+    assert pages[0] == pages[1]

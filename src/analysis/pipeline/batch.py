@@ -184,7 +184,13 @@ def _exporter() -> Any:
 
 
 def to_html(nb: Any, title: str | None = None) -> str:
-    """An executed notebook as an HTML page without code (inputs and prompts hidden), Sarabun embedded."""
+    """An executed notebook as an HTML page without code (inputs and prompts hidden), Sarabun embedded.
+
+    Cell ids are renumbered first: papermill gives its injected-parameters cell a random id, which
+    nbconvert writes into the page, so the same inputs would otherwise never give the same page.
+    """
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:03d}"
     body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title or "DGR"}})
     return body.replace("</head>", f"<style>{_font_css()}{PAGE_CSS}</style></head>", 1)
 

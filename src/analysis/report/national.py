@@ -6,8 +6,10 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from analysis.core.numerics import round_stable
 from analysis.core.paths import outputs_dir, params_dir
 from analysis.instrument.reference import load_provinces
 from analysis.stats.thresholds import threshold
@@ -56,7 +58,8 @@ def reliability_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for check, value, name, judged in rows:
         rule = threshold(name)
         verdict = rule.meets(judged)
-        out.append({"check": check, "value": round(float(value), 3), "threshold": rule.rule,
+        out.append({"check": check, "value": float(round_stable(np.array([value], dtype=float), 3)[0]),
+                    "threshold": rule.rule,
                     "meets": "not computed (too few cases)" if verdict is None else "yes" if verdict else "no",
                     "source": rule.source})
     return pd.DataFrame(out)
