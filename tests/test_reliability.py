@@ -226,7 +226,7 @@ def test_item_analysis_flags_noise_item() -> None:
     full = pg.cronbach_alpha(data=x)[0]
     assert out.loc["i4", "alpha_if_deleted"] > full
     assert out.loc["i0", "alpha_if_deleted"] == pytest.approx(pg.cronbach_alpha(data=x.drop(columns="i0"))[0])
-    assert out["threshold_source"].str.contains("Nunnally & Bernstein 1994").all()
+    assert out["threshold_source"].str.contains("Nunnally & Bernstein (1994)", regex=False).all()
 
 
 def test_icc_recovers_simulated_between_group_variance() -> None:
