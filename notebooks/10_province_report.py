@@ -26,34 +26,30 @@ outputs = "outputs"
 from IPython.display import HTML, Markdown, display
 
 from analysis.core.paths import resolve
-from analysis.report import html_charts
+from analysis.report import html_charts, text
 from analysis.report import province as pr
+from analysis.report.labels import LANGS, group
 from analysis.report.markup import esc
 
-if lang not in pr.LANGS:
-    raise ValueError(f"lang must be one of {pr.LANGS}, not {lang!r}")
+if lang not in LANGS:
+    raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
 d = pr.load_province(province, resolve(outputs))
-T = {
-    "th": ["ผลการสำรวจความพร้อมรัฐบาลดิจิทัล", "ภาพรวม", "รายด้าน", "หน่วยงาน", "จุดที่ควรพัฒนาและข้อเสนอแนะ",
-           "ข้อควรระวังในการตีความ"],
-    "en": ["Digital Government Readiness", "Overview", "The six pillars", "The 19 agencies",
-           "Weakest areas and what to do", "Caveats"],
-}[lang]
+T = group("headings", lang)  # the words themselves are in src/analysis/report/templates/
 title = pr.name(d, lang) if lang == "th" else f"{pr.name(d, lang)} ({d.province['name_th']})"
-display(Markdown(f"# {T[0]}: {esc(title)}\n\n## {T[1]}\n\n{pr.headline(d, lang)}\n\n"
-                 f"{pr.comparison(d, lang)}"))
+display(Markdown(f"# {T['title']}: {esc(title)}\n\n## {T['overview']}\n\n{text.render('headline', d, lang)}\n\n"
+                 f"{text.render('comparison', d, lang)}"))
 
 # %% tags=["remove-input"]
 if d.has_data:  # a province without a usable response has no pillar scores to show
-    display(Markdown(f"## {T[2]}\n\n{pr.pillar_text(d, lang)}"))
+    display(Markdown(f"## {T['pillars']}\n\n{text.render('pillars', d, lang)}"))
     display(HTML(html_charts.pillar_comparison(d, lang)))
 
 # %% tags=["remove-input"]
-display(Markdown(f"## {T[3]}\n\n{pr.agency_text(d, lang)}"))
+display(Markdown(f"## {T['agencies']}\n\n{text.render('agencies', d, lang)}"))
 if d.has_data:
     display(HTML(html_charts.agency_heatmap(d, lang)))
 
 # %% tags=["remove-input"]
 if d.has_data:
-    display(Markdown(f"## {T[4]}\n\n{pr.recommendations_text(d, lang)}"))
-display(Markdown(f"## {T[5]}\n\n{pr.caveats_text(d, lang)}\n\n{pr.methods_text(lang)}"))
+    display(Markdown(f"## {T['recommendations']}\n\n{text.render('recommendations', d, lang)}"))
+display(Markdown(f"## {T['caveats']}\n\n{text.render('caveats', d, lang)}\n\n{text.methods(lang)}"))

@@ -73,9 +73,3 @@ def test_heatmap_cells_and_escaping(chiang_mai) -> None:
     for html in (html_charts.agency_heatmap(hostile, "en"), html_charts.pillar_comparison(hostile, "en")):
         assert "<script>" not in html and "&lt;script&gt;" in html
 
-
-def test_every_quarantine_reason_has_a_thai_label() -> None:
-    from analysis.cleaning.clean import REASONS
-    from analysis.report.province import REASONS_TH
-
-    assert set(REASONS) == set(REASONS_TH)

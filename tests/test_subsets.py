@@ -132,6 +132,7 @@ def test_ten_provinces_one_with_a_single_agency_and_no_west(export: pd.DataFrame
     regions = pd.read_parquet(out / "index" / "aggregates.parquet").query("level == 'region'")["group"]
     assert "West" not in set(regions)
     assert "1 of the 19 agencies" in _page(out, "TH-83", "en")
+    assert "no interval: a single agency responded" in _page(out, "TH-83", "en")
     overview = (out / "site" / "index.html").read_text(encoding="utf-8")
     assert "in 10 of the 76 provinces" in overview
     cmp = pd.read_parquet(out / "reliability" / "province_vs_nation.parquet").set_index("group")

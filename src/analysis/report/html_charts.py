@@ -12,18 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from analysis.report.colours import PALETTE, VIRIDIS_10, score_colour, text_on
+from analysis.report.labels import group
 from analysis.report.markup import esc
 from analysis.report.province import pillar_name
-
-LABELS = {
-    "th": {"province": "จังหวัด", "region": "ภาค", "nation": "ประเทศ", "score": "คะแนน (0-100)",
-           "pillars_title": "คะแนนรายด้าน เทียบกับภาคและประเทศ (ช่วงความเชื่อมั่น 95%)",
-           "heatmap_title": "คะแนนรายด้านของแต่ละหน่วยงาน", "no_response": "ไม่ตอบ", "no_data": "ไม่มีข้อมูล", "agency": "หน่วยงาน"},
-    "en": {"province": "Province", "region": "Region", "nation": "Nation", "score": "score (0-100)",
-           "pillars_title": "Pillar scores against region and nation (95 % intervals)",
-           "heatmap_title": "Pillar scores of each agency", "no_response": "no response", "no_data": "no data", "agency": "Agency"},
-}
-
 
 #: marker shapes of the pillar chart (CSS): they differ in shape as well as colour, so the chart
 #: survives grey print and colour-blind reading
@@ -42,7 +33,7 @@ def pillar_comparison(d, lang: str = "th") -> str:
     Markers differ in shape as well as colour; the values column prints each value (the
     province's with its interval); the drawing itself is hidden from screen readers.
     """
-    lab = LABELS[lang]
+    lab = group("chart", lang)
     series = [(lab["province"], d.province, "circle", PALETTE[0]), (lab["region"], d.region(), "square", PALETTE[1]),
               (lab["nation"], d.national(), "diamond", PALETTE[7])]
 
@@ -92,7 +83,7 @@ def agency_heatmap(d, lang: str = "th") -> str:
     Shading is viridis in ten classes (0-10, ..., 90-100; ordered dark to light, safe for
     colour-blind readers); each number is black or white, whichever contrasts more with its shade.
     """
-    lab = LABELS[lang]
+    lab = group("chart", lang)
     agencies = d.agency_types
     ids = [p.id for p in d.codebook.pillars]
     scores = d.agencies.set_index("agency")[ids].reindex(agencies["code"]).to_numpy(dtype=float)

@@ -1,0 +1,110 @@
+"""The words of a province page: Jinja2 templates, one per language, fed by numbers.
+
+``templates/province.<lang>.md.j2`` hold every sentence (one macro per section) and
+``templates/labels.yaml`` (:mod:`analysis.report.labels`) every label, heading, quarantine reason
+and verdict in both languages;
+this module builds the language's context from a :class:`~analysis.report.province.ProvinceData`
+and renders a section. The environment escapes every value (HTML), so text from data files never
+reaches a page raw. A wording change is a template edit; a new number is a context entry.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from analysis.report.labels import LANGS, label, labels
+from analysis.report.province import (
+    ProvinceData,
+    band_name,
+    name,
+    pillar_name,
+    weakest_indicators,
+)
+from analysis.stats.thresholds import threshold
+
+SECTIONS = ("headline", "comparison", "pillars", "agencies", "recommendations", "caveats")
+_TEMPLATES = Path(__file__).with_name("templates")
+
+
+def _fmt(digits: int) -> Callable[[Any], str]:
+    return lambda x: f"{float(x):.{digits}f}"
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The templates' environment: autoescaped, strict about undefined names, number filters."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+    env.filters.update(f0=_fmt(0), f1=_fmt(1), f2=_fmt(2))
+    return env
+
+
+def _number(x: Any) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def context(d: ProvinceData, lang: str) -> dict[str, Any]:
+    """The facts the templates put into words, in the language's names."""
+    p = d.province
+    q = d.quarantine["primary_reason"].value_counts() if len(d.quarantine) else None
+    quarantine = [(label("reasons", k, lang) if k in labels()["reasons"] else k, int(v))
+                  for k, v in (q.items() if q is not None else [])]
+    icc = d.icc[(d.icc["type"] == "ICC2") & (d.icc["score"] == "index")]["icc"].iloc[0]
+    rule = threshold("icc2")
+    responded = set(d.agencies["agency"])
+    missing = d.agency_types[~d.agency_types["code"].isin(responded)]
+    c: dict[str, Any] = {
+        "name": name(d, lang), "has_data": d.has_data, "n_ranked": d.n_ranked, "n_tested": d.n_tested,
+        "quarantine": quarantine, "quarantine_total": sum(v for _, v in quarantine),
+        "responded": len(responded), "n_types": len(d.agency_types),
+        "responded_pct": len(responded) / len(d.agency_types) * 100,
+        "missing_agencies": [r.name_th if lang == "th" else r.name_en for r in missing.itertuples()],
+        "caveats": {"n": int(p["n_agencies"]), "few": threshold("few_agencies").meets(int(p["n_agencies"])) is False,
+                    "icc2": _number(icc), "reliable": rule.meets(icc), "icc2_rule": rule.rule[3:],
+                    "icc2_bound": rule.bound,
+                    "rwg": _number(float(d.rwg["r_wg_j"])) if d.rwg is not None else None},
+        "recommendations": [], "pillars": None,
+    }
+    if not d.has_data:
+        return c
+    nat, reg = d.national(), d.region()
+    label_key = d.vs_nation["label"] if d.vs_nation is not None else "not different"
+    c.update({
+        "index": p["index"], "low": _number(p["index_low"]), "high": _number(p["index_high"]),
+        "band": band_name(d, p["band"], lang), "prob": p["band_probability"] * 100,
+        "rank": int(p["rank"]), "rank_low": int(p["rank_low"]), "rank_high": int(p["rank_high"]),
+        "nat": nat["index"], "reg": reg["index"], "diff_nat": p["index"] - nat["index"],
+        "diff_reg": p["index"] - reg["index"], "region": p["region_th"] if lang == "th" else p["region_en"],
+        "verdict": label("verdicts", label_key, lang),
+        "recommendations": [{"name": r.name_th if lang == "th" else r.name_en, "score": r.score,
+                             "recommendation": r.recommendation_th if lang == "th" else r.recommendation_en}
+                            for r in weakest_indicators(d).itertuples()],
+    })
+    ids = [pp.id for pp in d.codebook.pillars]
+    vals = p[ids].astype(float)
+    if not vals.isna().all():
+        hi, lo = vals.idxmax(), vals.idxmin()
+        second = vals.sort_values(ascending=False).index[1]
+        c["pillars"] = {"hi": pillar_name(d, hi, lang), "hi_v": vals[hi], "lo": pillar_name(d, lo, lang),
+                        "lo_v": vals[lo], "second": pillar_name(d, second, lang), "second_v": vals[second],
+                        "close": bool(p[f"{hi}_low"] <= p[f"{second}_high"])}
+    return c
+
+
+def render(section: str, d: ProvinceData, lang: str) -> str:
+    """One section of the page (Markdown with values escaped), e.g. ``render("headline", d, "th")``."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+    macro = getattr(environment().get_template(f"province.{lang}.md.j2").module, section)
+    return str(macro(context(d, lang)))
+
+
+def methods(lang: str) -> str:
+    """The short methods note, linking to the national overview."""
+    return str(environment().get_template(f"province.{lang}.md.j2").module.methods())
