@@ -45,7 +45,6 @@ from analysis.instrument.codebook import Codebook, load_codebook
 from analysis.instrument.reference import load_agencies, load_provinces
 from analysis.instrument.scoring import score_items
 
-PERSONAL = ["respondent_name", "respondent_position", "respondent_phone", "respondent_email"]
 #: Key for the pseudonymous respondent key. The default is only for the synthetic sample:
 #: set DGR_PSEUDONYM_KEY (a secret) for real data so keys cannot be recomputed from names.
 DEFAULT_KEY = "dgr-sample-only-not-secret"

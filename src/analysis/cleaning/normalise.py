@@ -25,7 +25,7 @@ from pythainlp.util import thai_digit_to_arabic_digit
 from rapidfuzz import fuzz, process
 
 from analysis.core.paths import params_dir, read_yaml
-from analysis.instrument.codebook import OPTION_DELIMITERS, Codebook, Item
+from analysis.instrument.codebook import OPTION_DELIMITERS, SCALE_RANGE, Codebook, Item
 
 
 @cache
@@ -245,7 +245,7 @@ def parse_answer(item: Item, text: str, codebook: Codebook, rules: dict[str, Any
         x = parse_number(low)
         if x is None or not float(x).is_integer():
             return Answer(math.nan, "unrecognised")
-        lo, hi = (1, 5) if item.type == "likert" else (0, 4)
+        lo, hi = SCALE_RANGE[item.type]
         return Answer(x, "ok") if lo <= x <= hi else Answer(math.nan, "out_of_range")
     if item.type == "multi_select":
         if low in _lookup(rules, "none_selected"):

@@ -52,13 +52,14 @@ class ChoiceModel:
             self.pillars[(norm, agg, within, miss)] = pil[self.pillar_ids].to_numpy()
             self.pca[(norm, agg, within, miss)] = pillar_weights(codebook, "pca", pil).to_numpy()
 
-    def province_index(self, norm: str, agg: str, weights: str, miss: str, multipliers: np.ndarray) -> np.ndarray:
+    def province_index(self, choices: Choices, multipliers: np.ndarray) -> np.ndarray:
         """Province mean index under one set of choices and pillar-weight multipliers."""
-        within = "equal" if weights == "equal" else "codebook"
-        key = (norm, agg, within, miss)
-        w = self.pca[key] if weights == "pca" else pillar_weights(self.codebook, weights).to_numpy()
+        within = "equal" if choices.weights == "equal" else "codebook"
+        key = (choices.normalisation, choices.aggregation, within, choices.missing)
+        w = self.pca[key] if choices.weights == "pca" else pillar_weights(self.codebook, choices.weights).to_numpy()
         w = w * multipliers
-        idx = aggregate(self.pillars[key], w / w.sum(), agg, self.base.geometric_floor, self.base.min_answered_share)
+        idx = aggregate(self.pillars[key], w / w.sum(), choices.aggregation, choices.geometric_floor,
+                        choices.min_answered_share)
         ok = ~np.isnan(idx)
         k = len(self.provinces)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -66,24 +67,24 @@ class ChoiceModel:
 
     def nominal(self) -> np.ndarray:
         """Province index under the base choices."""
-        b = self.base
-        return self.province_index(b.normalisation, b.aggregation, b.weights, b.missing, np.ones(len(self.pillar_ids)))
+        return self.province_index(self.base, np.ones(len(self.pillar_ids)))
 
 
 _LEVELS = {"normalisation": NORMALISATIONS, "aggregation": AGGREGATIONS, "weights": WEIGHTINGS, "missing": MISSING}
 
 
-def _decode(row: np.ndarray, n_pillars: int, perturbation: float) -> tuple[list[str], np.ndarray]:
-    """Map a unit-cube point to discrete choices and weight multipliers."""
-    choices = [levels[min(int(u * len(levels)), len(levels) - 1)] for u, levels in zip(row[:4], _LEVELS.values(), strict=True)]
+def _decode(row: np.ndarray, base: Choices, n_pillars: int, perturbation: float) -> tuple[Choices, np.ndarray]:
+    """Map a unit-cube point to the base choices with its discrete choices, and weight multipliers."""
+    picked = {name: levels[min(int(u * len(levels)), len(levels) - 1)]
+              for u, (name, levels) in zip(row[:4], _LEVELS.items(), strict=True)}
     mult = 1 - perturbation + 2 * perturbation * row[4: 4 + n_pillars]
-    return choices, mult
+    return replace(base, **picked), mult
 
 
 def _evaluate(model: ChoiceModel, row: np.ndarray, perturbation: float) -> np.ndarray:
     """Province index at one unit-cube point of the choice space."""
-    choices, mult = _decode(row, len(model.pillar_ids), perturbation)
-    return model.province_index(*choices, mult)
+    choices, mult = _decode(row, model.base, len(model.pillar_ids), perturbation)
+    return model.province_index(choices, mult)
 
 
 def choice_uncertainty(clean: pd.DataFrame, codebook: Codebook, base: Choices, n_draws: int = 1000,

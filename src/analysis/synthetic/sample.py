@@ -47,7 +47,6 @@ META_COLUMNS = [
     "respondent_phone",
     "respondent_email",
 ]
-PERSONAL_COLUMNS = ["respondent_name", "respondent_position", "respondent_phone", "respondent_email"]
 
 # Cut points of the item latent (standard normal before shifts) for the ordinal types.
 _LIKERT_CUTS = np.array([-1.5, -0.5, 0.5, 1.5])
