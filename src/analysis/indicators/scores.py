@@ -46,6 +46,14 @@ def aggregate(values: np.ndarray, weights: np.ndarray, method: str = "arithmetic
     to it first (a zero would otherwise zero the whole mean). Sums are taken column by column
     (:func:`~analysis.numerics.weighted_row_sum`), not by a BLAS product, so the scores are the
     same bits on every CPU.
+
+    Examples
+    --------
+    >>> v = np.array([[50.0, 100.0], [50.0, np.nan], [0.0, 100.0]])
+    >>> aggregate(v, np.array([0.5, 0.5])).tolist()
+    [75.0, 50.0, 50.0]
+    >>> aggregate(v, np.array([0.5, 0.5]), "geometric").round(3).tolist()  # 0 raised to the floor 1
+    [70.711, 50.0, 10.0]
     """
     v = np.asarray(values, dtype=float)
     w = np.asarray(weights, dtype=float)
@@ -100,7 +108,6 @@ def pillar_weights(codebook: Codebook, weights: str, pillars: pd.DataFrame | Non
 def pillar_scores(item_scores: pd.DataFrame, codebook: Codebook, choices: Choices) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Indicator and pillar scores of each agency: ``(indicators, pillars)``."""
     w_item, w_ind = _within_weights(codebook, choices.weights)
-    args = {"method": choices.aggregation, "floor": choices.geometric_floor, "min_share": choices.min_answered_share}
     # Items -> indicators is always arithmetic: yes/no items score 0 or 100, and a geometric mean
     # over them would collapse to the floor whenever one answer is "no".
     ind_cols = {}
@@ -113,7 +120,8 @@ def pillar_scores(item_scores: pd.DataFrame, codebook: Codebook, choices: Choice
     pil_cols = {}
     for p in codebook.pillars:
         ids = [i.id for i in p.indicators]
-        pil_cols[p.id] = aggregate(indicators[ids].to_numpy(), w_ind[ids].to_numpy(), **args)
+        pil_cols[p.id] = aggregate(indicators[ids].to_numpy(), w_ind[ids].to_numpy(), choices.aggregation,
+                                   choices.geometric_floor, choices.min_answered_share)
     return indicators, pd.DataFrame(pil_cols, index=item_scores.index)
 
 

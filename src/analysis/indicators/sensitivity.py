@@ -78,7 +78,8 @@ def _decode(row: np.ndarray, base: Choices, n_pillars: int, perturbation: float)
     picked = {name: levels[min(int(u * len(levels)), len(levels) - 1)]
               for u, (name, levels) in zip(row[:4], _LEVELS.items(), strict=True)}
     mult = 1 - perturbation + 2 * perturbation * row[4: 4 + n_pillars]
-    return replace(base, **picked), mult
+    return replace(base, normalisation=picked["normalisation"], aggregation=picked["aggregation"],
+                   weights=picked["weights"], missing=picked["missing"]), mult
 
 
 def _evaluate(model: ChoiceModel, row: np.ndarray, perturbation: float) -> np.ndarray:

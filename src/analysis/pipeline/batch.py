@@ -261,7 +261,7 @@ def run_batch(tasks: list[Task], executor: Executor | None = None, workers: int 
     from tqdm.auto import tqdm
 
     previous = load_manifest(outputs)
-    manifest = {"tasks": dict(previous.get("tasks", {})), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    manifest: dict[str, Any] = {"tasks": dict(previous.get("tasks", {})), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
     todo = [t for t in tasks if force or not up_to_date(t, previous)]
     for t in tasks:
         if t not in todo:

@@ -40,12 +40,8 @@ def package_versions() -> dict[str, str]:
 
 def platform_info() -> dict[str, Any]:
     """Python, OS and CPU, and the BLAS that numpy loaded with the kernel it chose for this CPU."""
+    from numpy._core._multiarray_umath import __cpu_features__ as features
     from threadpoolctl import threadpool_info
-
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as features
-    except ImportError:  # numpy < 2
-        from numpy.core._multiarray_umath import __cpu_features__ as features
     blas = [{k: lib.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "threading_layer")}
             for lib in threadpool_info()]
     return {"python": sys.version.split()[0], "implementation": platform.python_implementation(),

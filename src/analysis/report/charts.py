@@ -10,6 +10,7 @@ from pathlib import Path
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
 from matplotlib import font_manager
 from matplotlib.patches import Patch, Rectangle
 
@@ -33,7 +34,7 @@ def use_thai_font() -> str:
         pass
     mpl.rcParams.update({
         "font.family": "Sarabun",
-        "axes.prop_cycle": mpl.cycler(color=PALETTE),
+        "axes.prop_cycle": cycler(color=PALETTE),
         "axes.spines.top": False,
         "axes.spines.right": False,
         "figure.dpi": 100,

@@ -46,7 +46,7 @@ def reliability_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     Rules and sources come from :mod:`analysis.stats.thresholds`; a value that could not be
     computed (too few cases) is said so rather than judged.
     """
-    rows: list[tuple[str, float, str]] = []
+    rows: list[tuple[str, float, str, float]] = []
     rows += [(f"Cronbach's alpha {r.pillar}", r.alpha, "alpha", r.ci_low) for r in t["alpha"].itertuples()]
     rows += [(f"McDonald's omega {r.pillar}", r.omega_total, "omega", r.ci_low) for r in t["omega"].itertuples()]
     kmo, cfa = t["kmo_bartlett"].iloc[0], t["cfa"].iloc[0]

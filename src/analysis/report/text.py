@@ -107,4 +107,4 @@ def render(section: str, d: ProvinceData, lang: str) -> str:
 
 def methods(lang: str) -> str:
     """The short methods note, linking to the national overview."""
-    return str(environment().get_template(f"province.{lang}.md.j2").module.methods())
+    return str(environment().get_template(f"province.{lang}.md.j2").module.methods())  # type: ignore[attr-defined]

@@ -71,7 +71,11 @@ def omega_hierarchical(scores: pd.DataFrame, items: pd.DataFrame, rotation: str 
 
 
 def kaiser_label(msa: float) -> str:
-    """Kaiser's (1974) verbal label of a KMO / MSA value."""
+    """Kaiser's (1974) verbal label of a KMO / MSA value (bounds in ``params/thresholds.yaml``).
+
+    >>> kaiser_label(0.85), kaiser_label(0.42)
+    ('meritorious', 'unacceptable')
+    """
     return next(label for bound, label in kaiser_labels() if msa >= bound)
 
 

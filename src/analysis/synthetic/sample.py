@@ -321,7 +321,8 @@ def generate(codebook: Codebook | None = None, config: dict[str, Any] | None = N
     for p in cb.pillars:
         items = [it for ind in p.indicators for it in ind.items]
         w = np.array([float(ind.weight * it.weight) for ind in p.indicators for it in ind.items])
-        lam = rng.uniform(*lat["loading_range"], len(items))
+        low, high = lat["loading_range"]
+        lam = rng.uniform(low, high, len(items))
         lam[-1] = lat["weak_loading"]
         b = rng.normal(0, lat["difficulty_sd"], len(items))
         shift = _calibrate_shift(items, w, b, cfg["pillar_target_means"][p.id])
@@ -409,7 +410,8 @@ def generate(codebook: Codebook | None = None, config: dict[str, Any] | None = N
     comment_rows = rng.permutation(len(subs))
     formula_at = set(comment_rows[: dfx["formula_comments"]].tolist())
     html_at = set(comment_rows[dfx["formula_comments"]: dfx["formula_comments"] + dfx["html_comments"]].tolist())
-    records, defects = [], {k: [] for k in ("resubmission", "partial_only", "straight_lining", "bangkok", "test",
+    records: list[dict] = []
+    defects: dict[str, list] = {k: [] for k in ("resubmission", "partial_only", "straight_lining", "bangkok", "test",
                                              "unknown_province", "province_misspelt", "zero_width", "sara_e",
                                              "formula_comment", "html_comment")}
     for i, s in enumerate(subs):
