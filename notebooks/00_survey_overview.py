@@ -21,25 +21,28 @@
 # province and region, and how the answers of each item type were typed. Nothing here changes the
 # data; cleaning is `01_clean_responses`.
 #
-# Parameters (papermill): `raw_path`, the export to describe, and `codebook_path`.
+# Parameters (papermill): `raw_path`, the export to describe, and `codebook_path`; like every
+# notebook's paths, relative to the project root (or absolute).
 
 # %% tags=["parameters"]
-raw_path = "../data/sample/survey_export.csv"
-codebook_path = "../params/questionnaire.yaml"
+raw_path = "data/sample/survey_export.csv"
+codebook_path = "params/questionnaire.yaml"
 
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown, display
 
 from analysis.cleaning import describe
 from analysis.cleaning.reading import read_export
+from analysis.core.paths import resolve
 from analysis.instrument.codebook import load_codebook
-from analysis.report import charts
+from analysis.report import charts, findings
 
 pd.set_option("display.max_rows", 80, "display.max_colwidth", 70, "display.width", 160)
 charts.use_thai_font()
-cb = load_codebook(codebook_path)
-raw, info = read_export(raw_path, cb)
+cb = load_codebook(resolve(codebook_path))
+raw, info = read_export(resolve(raw_path), cb)
 print(f"{cb.instrument.name_en} (version {cb.instrument.version})")
 print(f"{len(cb.pillars)} pillars, {sum(len(p.indicators) for p in cb.pillars)} indicators, {len(cb.items)} items")
 print(f"export: {info.rows} submissions, {info.format}, encoding {info.encoding}")
@@ -78,12 +81,12 @@ cb.bands_table()
 #
 # The survey contacts 19 agencies in each of the 76 provinces outside Bangkok (1,444 agencies).
 # Submissions are counted *before* cleaning, so re-submissions, test rows and rows from outside
-# the survey are still in: `submissions_per_agency` sits a little above the 2018 response rate
-# (0.857) because re-submissions are counted twice here.
+# the survey are still in.
 
 # %%
 by_province = describe.submissions_by_province(raw)
 by_region = describe.submissions_by_region(by_province)
+display(Markdown(findings.submissions_summary(by_region)))
 by_region
 
 # %%

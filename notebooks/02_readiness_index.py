@@ -42,12 +42,13 @@ min_answered_share = None  # answered share of weight an indicator / pillar need
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown, display
 
 from analysis.core.paths import resolve
 from analysis.indicators.choices import load_choices, load_index_config
 from analysis.indicators.run import run_index
 from analysis.instrument.codebook import load_codebook
-from analysis.report import charts
+from analysis.report import charts, findings
 
 pd.set_option("display.max_rows", 100, "display.width", 160, "display.precision", 2)
 charts.use_thai_font()
@@ -64,11 +65,13 @@ print(f"{len(agencies)} agencies in {provinces['n_agencies'].gt(0).sum()} provin
 # %% [markdown]
 # ## National, regional and agency-type results
 #
-# Means over agencies. The pillar pattern is the instrument's headline: staff capability (P5)
-# leads and smart technology (P6) trails, as in the 2018 round (63.2 % and 29.8 %).
+# Means over agencies, with 95 % intervals that are cluster-robust by province (agencies of one
+# province share its conditions). For comparison, the 2018 round reported staff digital capability
+# at 63.2 % and smart technology at 29.8 % (DGA 2018).
 
 # %%
 agg = tables["aggregates"]
+display(Markdown(findings.pillar_pattern(agg, cb)))
 agg[agg["level"].isin(["national", "region"])][["level", "group", "n_agencies", "index", "P1", "P2", "P3",
                                                  "P4", "P5", "P6"]]
 
@@ -79,23 +82,14 @@ agg[agg["level"] == "agency_type"].sort_values("index", ascending=False)[
 # %% [markdown]
 # ## Province scores with 95 % BCa intervals
 #
-# Each province's index is the mean of its 12-19 responding agencies. The interval is a
-# bias-corrected and accelerated (BCa) bootstrap over those agencies (2,000 resamples): at this
-# sample size a plain percentile bootstrap covers too rarely. Intervals of 10-20 points are the
-# rule, so **neighbouring provinces are seldom distinguishable**.
+# Each province's index is the mean of its responding agencies. The interval is a bias-corrected
+# and accelerated (BCa) bootstrap over those agencies (2,000 resamples): with a few dozen agencies
+# or fewer a plain percentile bootstrap covers too rarely. A province with a single agency has a
+# score but no interval.
 
 # %%
-order = provinces.sort_values("index")
-fig, ax = plt.subplots(figsize=(7, 11))
-y = np.arange(len(order))
-ax.errorbar(order["index"], y, xerr=[order["index"] - order["index_low"], order["index_high"] - order["index"]],
-            fmt="o", color=charts.PALETTE[0], ecolor="grey", markersize=3, capsize=0)
-ax.set_yticks(y, order["name_en"] + " " + order["name_th"], fontsize=6)
-for lower in cb.bands_table()["lower"][1:]:
-    ax.axvline(lower, color="black", linewidth=0.5, linestyle=":")
-ax.set_xlabel("readiness index (0-100) with 95 % BCa interval; dotted lines: band cut-offs")
-ax.set_title("Province readiness index")
-fig.tight_layout()
+display(Markdown(findings.interval_summary(provinces)))
+charts.caterpillar(provinces, cb.bands_table(), title="Province readiness index")
 
 # %% [markdown]
 # ## Bands and ranks, with their uncertainty
@@ -140,8 +134,5 @@ ax.set_ylabel("Sobol index")
 ax.legend(frameon=False)
 fig.tight_layout()
 
-# %% [markdown]
-# **Reading this**: aggregation (arithmetic or geometric) moves the ranks most, because a
-# geometric mean punishes an agency for its weakest pillar and smart technology (P6) is weak
-# everywhere; normalisation comes next. The weighting scheme and the treatment of missing items
-# barely matter. A province's rank should therefore be quoted with its rank band, never alone.
+# %%
+display(Markdown(findings.sensitivity_summary(tables["sobol"])))

@@ -27,7 +27,7 @@
 #    six-pillar model, omega hierarchical for the whole instrument);
 # 3. **within-province agreement** (ICC(1), ICC(2), r_wg), which says whether a province mean is a
 #    property of the province or just of the agencies that happened to answer;
-# 4. **province versus nation** tests, corrected for making 76 comparisons at once.
+# 4. **province versus nation** tests, corrected for making one comparison per province at once.
 #
 # Every verdict below uses the one table of thresholds, `params/thresholds.yaml`, printed after the
 # set-up with the source of each (full references in `docs/references.md`).
@@ -43,9 +43,11 @@ seed = 20180720
 import json
 
 import pandas as pd
+from IPython.display import Markdown, display
 
 from analysis.core.paths import resolve
 from analysis.instrument.codebook import load_codebook
+from analysis.report import findings
 from analysis.stats import thresholds
 from analysis.stats.run import run_reliability
 
@@ -114,12 +116,13 @@ t["omega_hierarchical"]
 # ## Within-province agreement: can a province mean stand for the province?
 #
 # ICC(1) is the share of variance in agency scores that lies between provinces; ICC(2) is the
-# reliability of a province *mean* of about 16 agencies. ICC(2) >= .70 means provinces can be
+# reliability of a province *mean* of the average number of agencies (`k0`, below). ICC(2) >= .70 means provinces can be
 # told apart by their means; below it, rankings mostly reflect which agencies answered.
 # ICC1_REML is the same share estimated from a random-intercept model (REML variance components),
 # the multilevel cross-check: with 3-19 agencies per province it should sit close to ICC1.
 
 # %%
+display(Markdown(findings.agreement_summary(t["icc"])))
 t["icc"].pivot(index="score", columns="type", values="icc").join(
     t["icc"][t["icc"]["type"] == "ICC2"].set_index("score")[["ci_low", "ci_high"]])
 
@@ -132,14 +135,14 @@ t["icc"].pivot(index="score", columns="type", values="icc").join(
 t["rwg"].describe().loc[["count", "mean", "min", "max"], ["n", "r_wg_j"]]
 
 # %% [markdown]
-# ## Province versus nation, corrected for 76 tests
+# ## Province versus nation, corrected for testing every province at once
 #
 # Each province's agencies are tested against the mean of all other provinces' agencies.
-# Testing 76 provinces at once at 5 % would flag about four by chance alone, so p-values are
+# Testing many provinces at once at 5 % flags some by chance alone (one in twenty), so p-values are
 # adjusted by Benjamini-Hochberg (false discovery rate 5 %) before a province is called above or
 # below the nation.
 
 # %%
 cmp = t["province_vs_nation"]
-print(cmp["label"].value_counts().to_dict())
+display(Markdown(findings.comparison_summary(cmp)))
 cmp.sort_values("diff")[["group", "n", "mean", "national_mean", "diff", "p", "p_adj", "label"]].head(10)

@@ -6,7 +6,7 @@ import pandas as pd
 
 from analysis.cleaning.normalise import ProvinceMatcher, clean_text
 from analysis.instrument.codebook import Codebook
-from analysis.instrument.reference import load_provinces
+from analysis.instrument.reference import load_agencies, load_provinces
 
 
 def submissions_by_province(raw: pd.DataFrame) -> pd.DataFrame:
@@ -28,10 +28,11 @@ def submissions_by_province(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def submissions_by_region(by_province: pd.DataFrame) -> pd.DataFrame:
-    """Surveyed provinces and submissions per region, with agencies contacted (19 per province)."""
+    """Surveyed provinces and submissions per region, with agencies contacted (every agency type of
+    ``params/agencies.yaml`` in each province)."""
     p = by_province[by_province["in_survey"]]
     out = p.groupby("region_en").agg(provinces=("iso_code", "size"), submissions=("submissions", "sum"))
-    out["agencies_contacted"] = out["provinces"] * 19
+    out["agencies_contacted"] = out["provinces"] * len(load_agencies())
     out["submissions_per_agency"] = (out["submissions"] / out["agencies_contacted"]).round(3)
     return out.sort_values("provinces", ascending=False)
 
