@@ -127,8 +127,10 @@ def main() -> int:
     print(f"workers: {workers}; pages: {len(codes)} (Thai) in {args.rounds} rounds; failed: {failed}")
     print(f"floor (kernel start + report imports timed alone, x 76 / {workers}): {t_floor:6.1f} s")
     print(f"parallel floor (76 kernels + imports, {workers} at a time):        {t_par:6.1f} s")
-    print(f"batch:                                                 {t_batch:6.1f} s  ({t_batch / len(codes):.2f} s a page)")
-    print(f"naive loop ({args.naive} provinces, scaled to 76):                  {t_naive:6.1f} s  ({per_naive:.2f} s a page)")
+    print(f"batch:                                                 {t_batch:6.1f} s  "
+          f"({t_batch / len(codes):.2f} s a page)")
+    print(f"naive loop ({args.naive} provinces, scaled to 76):                  {t_naive:6.1f} s  "
+          f"({per_naive:.2f} s a page)")
     print(f"batch / floor = {t_batch / t_floor:.2f}  (target <= 1.3)")
     print(f"batch / parallel floor = {t_batch / t_par:.2f}")
     print(f"naive / batch = {t_naive / t_batch:.2f}  (target >= 3)")

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -133,6 +134,68 @@ def time_clean_limited(path: Path, repeats: int, limit_s: float) -> tuple[float 
     return value, ""
 
 
+@dataclass
+class _Timings:
+    """What one benchmark run measured, per scale (1x, 10x, 100x)."""
+
+    clean_s: dict[int, float | None] = field(default_factory=dict)
+    base_s: dict[int, float] = field(default_factory=dict)
+    rows: dict[int, int] = field(default_factory=dict)
+    floor_s: dict[int, float] = field(default_factory=dict)  # a clean stopped at the limit took at least this long
+    problems: list[str] = field(default_factory=list)
+
+
+def _measure_scale(k: int, path: Path, raw1, cb, limit: float, m: _Timings) -> None:
+    """Time the baseline and the clean at one scale (the 100x clean in a child process with a limit)."""
+    m.base_s[k] = best_of(lambda p=path: baseline(p), 3)
+    if k == 100:
+        print(f"  cleaning 100x in a child process (limit {limit:.0f} s) ...", flush=True)
+        t, msg = time_clean_limited(path, REPEATS[k], limit)
+        m.rows[k] = len(raw1) * k
+        m.clean_s[k] = t
+        if t is None and msg.startswith("stopped"):
+            m.floor_s[k] = limit
+        if msg:
+            m.problems.append(f"100x clean: {msg}")
+    else:
+        raw = raw1 if k == 1 else read_exports([path], cb)[0]
+        m.rows[k] = len(raw)
+        m.clean_s[k] = best_of(lambda r=raw: clean_responses(r, cb), REPEATS[k])
+    shown = "-" if m.clean_s[k] is None else f"{m.clean_s[k]:.2f} s"
+    print(f"  {k:>3}x: clean {shown}, baseline {m.base_s[k]:.3f} s", flush=True)
+
+
+def _print_table(m: _Timings) -> None:
+    print()
+    print(f"{'scale':>5} {'rows':>9} {'clean s':>9} {'us/row':>8} {'base s':>8} {'clean/base':>10}")
+    for k in SCALES:
+        t, rows, base = m.clean_s[k], m.rows[k], m.base_s[k]
+        if t is None and k in m.floor_s:
+            f = m.floor_s[k]
+            print(f"{k:>4}x {rows:>9,} {'>' + format(f, '.0f'):>9} {'>' + format(f / rows * 1e6, '.0f'):>8} "
+                  f"{base:>8.3f} {'>' + format(f / base, '.0f'):>10}")
+        elif t is None:
+            print(f"{k:>4}x {rows:>9,} {'-':>9} {'-':>8} {base:>8.3f} {'-':>10}")
+        else:
+            print(f"{k:>4}x {rows:>9,} {t:>9.3f} {t / rows * 1e6:>8.1f} {base:>8.3f} {t / base:>10.1f}")
+    print()
+
+
+def _print_scaling(m: _Timings) -> dict[int, float]:
+    scaling = {}
+    one = m.clean_s[1]
+    for k in SCALES[1:]:
+        t = m.clean_s[k]
+        if t is not None and one:
+            scaling[k] = (t / one) / k
+            print(f"scaling (time_{k}x / time_1x) / {k} = {scaling[k]:.2f}  "
+                  f"(1.0 = linear; check <= {MAX_SCALING} at 100x)")
+        elif k in m.floor_s and one:
+            print(f"scaling (time_{k}x / time_1x) / {k} >= {m.floor_s[k] / one / k:.2f}  "
+                  f"(lower bound: the {k}x clean was stopped at {m.floor_s[k]:.0f} s)")
+    return scaling
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=float, default=DEFAULT_LIMIT_S,
@@ -145,90 +208,43 @@ def main(argv: list[str] | None = None) -> int:
     raw1, _ = read_exports([SAMPLE], cb)
     clean_responses(raw1, cb)  # warm-up: rules, reference tables and imports are cached after this
     baseline(SAMPLE)
-    n1 = len(raw1)
-    print(f"bench_clean: sample {SAMPLE.relative_to(ROOT)} ({n1:,} rows); best of "
+    print(f"bench_clean: sample {SAMPLE.relative_to(ROOT)} ({len(raw1):,} rows); best of "
           f"{REPEATS[1]} at 1x/10x, {REPEATS[100]} at 100x; baseline = pandas.read_csv + .str.strip() "
           f"on every column", flush=True)
 
-    clean_s: dict[int, float | None] = {}
-    base_s: dict[int, float] = {}
-    rows: dict[int, int] = {}
-    floor_s: dict[int, float] = {}  # a clean stopped at the limit took at least this long
-    problems: list[str] = []
+    m = _Timings()
+    prof = None
     with tempfile.TemporaryDirectory(prefix="bench_clean.") as tmp:
         tmpdir = Path(tmp)
         paths = {1: SAMPLE}
         for k in SCALES[1:]:
             paths[k] = tmpdir / f"survey_export_x{k}.csv"
             tile_export(SAMPLE, paths[k], k)
-
         for k in SCALES:
-            base_s[k] = best_of(lambda p=paths[k]: baseline(p), 3)
-            if k == 100:
-                print(f"  cleaning 100x in a child process (limit {args.limit:.0f} s) ...", flush=True)
-                t, msg = time_clean_limited(paths[k], REPEATS[k], args.limit)
-                rows[k] = n1 * k
-                clean_s[k] = t
-                if t is None and msg.startswith("stopped"):
-                    floor_s[k] = args.limit
-                if msg:
-                    problems.append(f"100x clean: {msg}")
-            else:
-                raw = raw1 if k == 1 else read_exports([paths[k]], cb)[0]
-                rows[k] = len(raw)
-                clean_s[k] = best_of(lambda r=raw: clean_responses(r, cb), REPEATS[k])
-            shown = "-" if clean_s[k] is None else f"{clean_s[k]:.2f} s"
-            print(f"  {k:>3}x: clean {shown}, baseline {base_s[k]:.3f} s", flush=True)
-
+            _measure_scale(k, paths[k], raw1, cb, args.limit, m)
         e2e_base = best_of(lambda: baseline(SAMPLE), 3)
         e2e = best_of(lambda: run_cleaning([SAMPLE], tmpdir / "out"), 3)
-
         if args.profile:
-            raw10 = read_exports([paths[10]], cb)[0]
             prof = cProfile.Profile()
-            prof.runcall(clean_responses, raw10, cb)
+            prof.runcall(clean_responses, read_exports([paths[10]], cb)[0], cb)
 
-    # --- report ---------------------------------------------------------------------------------
-    print()
-    print(f"{'scale':>5} {'rows':>9} {'clean s':>9} {'us/row':>8} {'base s':>8} {'clean/base':>10}")
-    for k in SCALES:
-        t = clean_s[k]
-        if t is None and k in floor_s:
-            f = floor_s[k]
-            print(f"{k:>4}x {rows[k]:>9,} {'>' + format(f, '.0f'):>9} {'>' + format(f / rows[k] * 1e6, '.0f'):>8} "
-                  f"{base_s[k]:>8.3f} {'>' + format(f / base_s[k], '.0f'):>10}")
-        elif t is None:
-            print(f"{k:>4}x {rows[k]:>9,} {'-':>9} {'-':>8} {base_s[k]:>8.3f} {'-':>10}")
-        else:
-            print(f"{k:>4}x {rows[k]:>9,} {t:>9.3f} {t / rows[k] * 1e6:>8.1f} {base_s[k]:>8.3f} "
-                  f"{t / base_s[k]:>10.1f}")
-    print()
-    scaling = {}
-    for k in SCALES[1:]:
-        if clean_s[k] is not None and clean_s[1]:
-            scaling[k] = (clean_s[k] / clean_s[1]) / k
-            print(f"scaling (time_{k}x / time_1x) / {k} = {scaling[k]:.2f}  "
-                  f"(1.0 = linear; check <= {MAX_SCALING} at 100x)")
-        elif k in floor_s and clean_s[1]:
-            print(f"scaling (time_{k}x / time_1x) / {k} >= {floor_s[k] / clean_s[1] / k:.2f}  "
-                  f"(lower bound: the {k}x clean was stopped at {floor_s[k]:.0f} s)")
+    _print_table(m)
+    scaling = _print_scaling(m)
     print(f"run_cleaning end to end on the sample (read + clean + write): {e2e:.2f} s "
           f"(target < {E2E_TARGET_S:.0f} s; {e2e / e2e_base:.1f}x baseline)")
-
-    if args.profile:
+    if prof is not None:
         print("\ncProfile of clean_responses at 10x, top 10 by cumulative time:")
         pstats.Stats(prof, stream=sys.stdout).sort_stats("cumulative").print_stats(10)
 
     if e2e > E2E_TARGET_S:
-        problems.append(f"run_cleaning on the sample took {e2e:.2f} s, over the {E2E_TARGET_S:.0f} s target")
+        m.problems.append(f"run_cleaning on the sample took {e2e:.2f} s, over the {E2E_TARGET_S:.0f} s target")
     if 100 in scaling and scaling[100] > MAX_SCALING:
-        problems.append(f"cleaning grows faster than linearly: scaling ratio {scaling[100]:.2f} > {MAX_SCALING}")
-    for p in problems:
-        print(f"FAIL: {p}")
-    if not problems:
+        m.problems.append(f"cleaning grows faster than linearly: scaling ratio {scaling[100]:.2f} > {MAX_SCALING}")
+    for problem in m.problems:
+        print(f"FAIL: {problem}")
+    if not m.problems:
         print("OK")
-    return 1 if problems else 0
-
+    return 1 if m.problems else 0
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -49,9 +49,11 @@ def _item(raw, pillar=1, indicator=0, item=0):
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (lambda r: _item(r).__setitem__("wieght", 1), r"pillars\[P2\] > indicators\[P2.1\] > items\[p2_1_1\] > wieght: unknown key"),
+        (lambda r: _item(r).__setitem__("wieght", 1),
+         r"pillars\[P2\] > indicators\[P2.1\] > items\[p2_1_1\] > wieght: unknown key"),
         (lambda r: _item(r, item=1).__setitem__("id", _item(r)["id"]), r"duplicate item id 'p2_1_1'"),
-        (lambda r: _item(r).__setitem__("weight", "1/7"), r"pillars\[P2\] > indicators\[P2.1\] > items: weights sum to"),
+        (lambda r: _item(r).__setitem__("weight", "1/7"),
+         r"pillars\[P2\] > indicators\[P2.1\] > items: weights sum to"),
         (lambda r: r["pillars"][0].__setitem__("weight", "1/5"), r"pillars: weights sum to 31/30"),
         (lambda r: _item(r).__setitem__("type", "rating"), r"items\[p2_1_1\] > type: 'rating'"),
         (lambda r: _item(r).__setitem__("scoring", "share_selected"), r"items\[p2_1_1\]: .*must use scoring"),

@@ -17,7 +17,8 @@ def test_environment_yml_matches_lock() -> None:
     missing = sorted(set(lock) - set(env))
     extra = sorted(set(env) - set(lock))
     differ = sorted(n for n in set(lock) & set(env) if lock[n] != env[n])
-    assert not (missing or extra or differ), f"environment.yml and requirements.lock disagree: missing={missing} extra={extra} differ={differ}; run 'make lock'"
+    assert not (missing or extra or differ), (f"environment.yml and requirements.lock disagree: missing={missing} "
+                                              f"extra={extra} differ={differ}; run 'make lock'")
     assert "python=3.11" in (root / "environment.yml").read_text(encoding="utf-8")
     assert "fontpkg-sarabun" in lock
 

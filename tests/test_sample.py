@@ -64,7 +64,8 @@ def test_calibrated_to_2018(export, codebook) -> None:
     province_mean = index.groupby(agencies.loc[responded, "province"]).mean().mean()
     assert 44.2 <= province_mean <= 47.2, province_mean
     pillar = {
-        p: scores[items.index[items["pillar"] == p]].mul(items.loc[items["pillar"] == p, "weight_in_pillar"]).sum(axis=1).mean()
+        p: scores[items.index[items["pillar"] == p]].mul(items.loc[items["pillar"] == p, "weight_in_pillar"])
+        .sum(axis=1).mean()
         for p in ["P1", "P5", "P6"]
     }
     # 2018: staff capability 63.2 > policy 52.7 > smart technology 29.8

@@ -1,4 +1,5 @@
-"""From raw exports to clean responses: reading files, Thai text normalisation and name matching, validation, de-duplication and quarantine, and a description of the raw export.
+"""From raw exports to clean responses: reading files, Thai text normalisation and name matching,
+validation, de-duplication and quarantine, and a description of the raw export.
 """
 
 __all__ = ["clean", "describe", "normalise", "reading"]

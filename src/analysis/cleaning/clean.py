@@ -111,19 +111,25 @@ def _text_fixes(raw: pd.DataFrame, rules: dict[str, Any]) -> dict[str, dict[str,
     return out
 
 
-def clean_responses(raw: pd.DataFrame, codebook: Codebook, *, encodings: list[str] | None = None,
-                    rules: dict[str, Any] | None = None, key: str | None = None) -> CleanResult:
-    """Clean raw rows (as read by :func:`analysis.reading.read_exports`).
+@dataclass
+class _Rows:
+    """Per raw row: what cleaning read (``meta``), the answer codes and their status, and why a row
+    is kept out (``reasons``); then, after de-duplication, where it ends (``state``)."""
 
-    Returns the clean responses (one per province and agency, answer codes per item), the
-    quarantined rows with reasons, the superseded rows with the id that replaced them, the
-    answer-level flags (out of range, unrecognised) and a cleaning log with the accounting.
+    meta: pd.DataFrame
+    codes: pd.DataFrame
+    status: pd.DataFrame
+    reasons: pd.DataFrame
+    state: pd.Series  # clean | quarantined | superseded
+    superseded_by: pd.Series
+
+
+def _identify(df: pd.DataFrame, rules: dict[str, Any], provinces: pd.DataFrame, agencies: pd.DataFrame,
+              key: str | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Who each row is: source, id, time, matched province and agency, pseudonymous respondent key.
+
+    Returns ``(meta, province_matches, agency_matches)``.
     """
-    rules = rules or load_rules()
-    provinces = load_provinces()
-    agencies = load_agencies()
-    df = raw.copy()
-    n_raw = len(df)
     meta = pd.DataFrame(index=df.index)
     meta["source_file"] = df["source_file"]
     meta["source_row"] = df["source_row"]
@@ -140,15 +146,12 @@ def clean_responses(raw: pd.DataFrame, codebook: Codebook, *, encodings: list[st
     meta["agency_match"] = am["method"]
     meta["comments"] = df.get("comments", pd.Series("", index=df.index)).map(clean_text)
     meta["respondent_key"] = pseudonym(_identity(df), key)
+    return meta, pm, am
 
-    codes, status = parse_answers(df, codebook, rules)
-    scores = score_items(codes, codebook)
-    n_items = len(codebook.items)
-    meta["n_answered"] = codes.notna().sum(axis=1)
-    meta["answered_share"] = (meta["n_answered"] / n_items).round(4)
-    meta["n_out_of_range"] = (status == "out_of_range").sum(axis=1)
-    meta["n_unrecognised"] = (status == "unrecognised").sum(axis=1)
 
+def _flag(df: pd.DataFrame, meta: pd.DataFrame, pm: pd.DataFrame, am: pd.DataFrame, scores: pd.DataFrame,
+          codebook: Codebook, rules: dict[str, Any], provinces: pd.DataFrame) -> pd.DataFrame:
+    """Every quarantine reason of every row (one boolean column per reason of :data:`REASONS`)."""
     q = rules["quality"]
     in_survey = set(provinces.loc[provinces["in_survey"], "iso_code"])
     test_re = re.compile("|".join(q["test_patterns"]), re.IGNORECASE)
@@ -162,8 +165,16 @@ def clean_responses(raw: pd.DataFrame, codebook: Codebook, *, encodings: list[st
     reasons["too_few_items"] = meta["answered_share"] < q["min_answered_share"]
     reasons["straight_lining"] = _straight_lining(scores, codebook, q["straight_lining_min_items"])
     reasons["duplicate_submission_id"] = meta["submission_id"].duplicated(keep="first")
+    return reasons
 
-    # De-duplicate among rows whose identity is usable: the latest complete submission wins.
+
+def _deduplicate(meta: pd.DataFrame, reasons: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Where each row ends, and the id that superseded it.
+
+    Among rows whose identity is usable, the latest complete submission of a province and agency
+    wins; earlier ones are superseded. Returns ``(state, superseded_by)``.
+    """
+    n_raw = len(meta)
     identity_bad = reasons.drop(columns=["too_few_items", "straight_lining"]).any(axis=1)
     complete = ~(reasons["too_few_items"] | reasons["straight_lining"])
     order = meta.assign(_complete=complete, _pos=np.arange(n_raw))[~identity_bad]
@@ -179,50 +190,82 @@ def clean_responses(raw: pd.DataFrame, codebook: Codebook, *, encodings: list[st
     losers = has_complete & ~is_last
     row_state[pos[losers]] = "superseded"
     superseded_by[pos[losers]] = winner_id.to_numpy()[losers]
-    status_row = pd.Series(row_state, index=df.index)
-    superseded_by = pd.Series(superseded_by, index=df.index)
+    return pd.Series(row_state, index=meta.index), pd.Series(superseded_by, index=meta.index)
 
-    reason_list = reasons.apply(lambda r: [k for k in REASONS if r[k]], axis=1)
-    meta["reasons"] = reason_list.map(";".join)
-    meta["primary_reason"] = reason_list.map(lambda r: r[0] if r else "")
 
+def _split(rows: _Rows, df: pd.DataFrame, codebook: Codebook,
+           provinces: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The four outputs: clean responses (validated), quarantine, superseded rows, answer flags."""
+    meta, state = rows.meta, rows.state
     keep_cols = ["submission_id", "submitted_at", "province", "agency", "respondent_key", "source_file",
                  "source_row", "province_match", "n_answered", "answered_share", "n_out_of_range",
                  "n_unrecognised"]
     region = provinces.set_index("iso_code")["region"]
-    clean = pd.concat([meta.loc[status_row == "clean", keep_cols], codes.loc[status_row == "clean"],
-                       meta.loc[status_row == "clean", ["comments"]]], axis=1)
+    clean = pd.concat([meta.loc[state == "clean", keep_cols], rows.codes.loc[state == "clean"],
+                       meta.loc[state == "clean", ["comments"]]], axis=1)
     clean.insert(3, "region", clean["province"].map(region))
     clean = clean.sort_values(["province", "agency"]).reset_index(drop=True)
     validate_clean(clean, codebook)
 
     q_cols = ["submission_id", "source_file", "source_row", "submitted_at", "province_text", "agency_text",
               "province", "agency", "primary_reason", "reasons", "n_answered", "answered_share"]
-    quarantine = meta.loc[status_row == "quarantined", q_cols].reset_index(drop=True)
-    superseded = meta.loc[status_row == "superseded", ["submission_id", "source_file", "source_row",
-                                                       "submitted_at", "province", "agency", "n_answered",
-                                                       "answered_share", "respondent_key"]].copy()
-    superseded["superseded_by"] = superseded_by[status_row == "superseded"]
+    quarantine = meta.loc[state == "quarantined", q_cols].reset_index(drop=True)
+    superseded = meta.loc[state == "superseded", ["submission_id", "source_file", "source_row",
+                                                  "submitted_at", "province", "agency", "n_answered",
+                                                  "answered_share", "respondent_key"]].copy()
+    superseded["superseded_by"] = rows.superseded_by[state == "superseded"]
     superseded = superseded.reset_index(drop=True)
 
-    rows, cols = np.nonzero(status.isin(["out_of_range", "unrecognised"]).to_numpy())
-    answers = df[list(status.columns)].to_numpy()[rows, cols]
+    status = rows.status
+    r, c = np.nonzero(status.isin(["out_of_range", "unrecognised"]).to_numpy())
+    answers = df[list(status.columns)].to_numpy()[r, c]
     answer_flags = pd.DataFrame({
-        "submission_id": meta["submission_id"].to_numpy()[rows],
-        "source_row": meta["source_row"].to_numpy()[rows],
-        "item": status.columns.to_numpy()[cols],
+        "submission_id": meta["submission_id"].to_numpy()[r],
+        "source_row": meta["source_row"].to_numpy()[r],
+        "item": status.columns.to_numpy()[c],
         "answer": [clean_text(a) for a in answers],
-        "flag": status.to_numpy()[rows, cols],
-        "row_status": status_row.to_numpy()[rows],
+        "flag": status.to_numpy()[r, c],
+        "row_status": state.to_numpy()[r],
     })
+    return clean, quarantine, superseded, answer_flags
 
-    log = _log(n_raw, clean, quarantine, superseded, answer_flags, status, status_row, meta, reasons, raw,
-               rules, encodings or [])
+
+def clean_responses(raw: pd.DataFrame, codebook: Codebook, *, encodings: list[str] | None = None,
+                    rules: dict[str, Any] | None = None, key: str | None = None) -> CleanResult:
+    """Clean raw rows (as read by :func:`analysis.cleaning.reading.read_exports`).
+
+    Steps: identify each row (:func:`_identify`), parse and score its answers, flag the reasons to
+    keep it out (:func:`_flag`), de-duplicate re-submissions (:func:`_deduplicate`), split into the
+    outputs (:func:`_split`) and account for every raw row (:func:`_log`). Returns the clean
+    responses (one per province and agency, answer codes per item), the quarantined rows with
+    reasons, the superseded rows with the id that replaced them, the answer-level flags (out of
+    range, unrecognised) and a cleaning log with the accounting.
+    """
+    rules = rules or load_rules()
+    provinces = load_provinces()
+    df = raw.copy()
+    meta, pm, am = _identify(df, rules, provinces, load_agencies(), key)
+    codes, status = parse_answers(df, codebook, rules)
+    meta["n_answered"] = codes.notna().sum(axis=1)
+    meta["answered_share"] = (meta["n_answered"] / len(codebook.items)).round(4)
+    meta["n_out_of_range"] = (status == "out_of_range").sum(axis=1)
+    meta["n_unrecognised"] = (status == "unrecognised").sum(axis=1)
+    reasons = _flag(df, meta, pm, am, score_items(codes, codebook), codebook, rules, provinces)
+    state, superseded_by = _deduplicate(meta, reasons)
+    reason_list = reasons.apply(lambda r: [k for k in REASONS if r[k]], axis=1)
+    meta["reasons"] = reason_list.map(";".join)
+    meta["primary_reason"] = reason_list.map(lambda r: r[0] if r else "")
+    rows = _Rows(meta, codes, status, reasons, state, superseded_by)
+    clean, quarantine, superseded, answer_flags = _split(rows, df, codebook, provinces)
+    log = _log(rows, clean, quarantine, superseded, raw, rules, encodings or [])
     return CleanResult(clean=clean, quarantine=quarantine, superseded=superseded, answer_flags=answer_flags, log=log)
 
 
-def _log(n_raw, clean, quarantine, superseded, answer_flags, status, status_row, meta, reasons, raw, rules,
-         encodings) -> dict[str, Any]:
+def _log(rows: _Rows, clean: pd.DataFrame, quarantine: pd.DataFrame, superseded: pd.DataFrame, raw: pd.DataFrame,
+         rules: dict[str, Any], encodings: list[str]) -> dict[str, Any]:
+    """The cleaning log: every raw row accounted for, counts per rule, per province and per encoding."""
+    meta, status, status_row, reasons = rows.meta, rows.status, rows.state, rows.reasons
+    n_raw = len(meta)
     assert n_raw == len(clean) + len(quarantine) + len(superseded), "accounting: a raw row was lost"
     per_province = (pd.DataFrame({"province": meta["province"].fillna("(unmatched)"), "status": status_row})
                     .value_counts().unstack(fill_value=0))
@@ -293,7 +336,8 @@ def validate_clean(clean: pd.DataFrame, codebook: Codebook) -> None:
         clean_schema(codebook).validate(clean, lazy=True)
     except pa.errors.SchemaErrors as e:
         fc = e.failure_cases
-        lines = [f"  row {r.index}, column '{r.column}': {r.check} (value {r.failure_case!r})" for r in fc.head(20).itertuples()]
+        lines = [f"  row {r.index}, column '{r.column}': {r.check} (value {r.failure_case!r})"
+                 for r in fc.head(20).itertuples()]
         raise CleaningError("clean table fails its schema:\n" + "\n".join(lines)) from None
 
 

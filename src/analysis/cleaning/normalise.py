@@ -222,6 +222,52 @@ def _lookup(rules: dict[str, Any], key: str) -> set[str]:
     return {w.lower() for w in rules["answers"][key]}
 
 
+def _parse_yes_no(low: str, rules: dict[str, Any]) -> Answer:
+    if low in _lookup(rules, "yes_words"):
+        return Answer(1.0, "ok")
+    if low in _lookup(rules, "no_words"):
+        return Answer(0.0, "ok")
+    return Answer(math.nan, "unrecognised")
+
+
+def _parse_scale(item: Item, low: str, codebook: Codebook) -> Answer:
+    """A likert or maturity answer: its label in Thai or English, or its number within the scale."""
+    if item.type == "likert":
+        pairs = [(lab.label_th, lab.label_en, lab.value) for lab in codebook.likert_labels]
+    else:
+        pairs = [(m.name_th, m.name_en, m.value) for m in codebook.maturity_levels]
+    labels = {name.lower(): value for th, en, value in pairs for name in (th, en)}
+    if low in labels:
+        return Answer(float(labels[low]), "ok")
+    x = parse_number(low)
+    if x is None or not float(x).is_integer():
+        return Answer(math.nan, "unrecognised")
+    lo, hi = SCALE_RANGE[item.type]
+    return Answer(x, "ok") if lo <= x <= hi else Answer(math.nan, "out_of_range")
+
+
+def _parse_multi_select(item: Item, low: str, rules: dict[str, Any]) -> Answer:
+    """A multi-select answer: the number of options chosen (each named by code, Thai or English label)."""
+    if low in _lookup(rules, "none_selected"):
+        return Answer(0.0, "ok")
+    opts = {clean_text(n, rules).lower(): o.code for o in item.options or [] for n in (o.code, o.label_th, o.label_en)}
+    parts = [p.strip() for p in re.split(f"[{re.escape(OPTION_DELIMITERS)}]", low) if p.strip()]
+    chosen = {opts.get(p) for p in parts}
+    if None in chosen or not chosen:
+        return Answer(math.nan, "unrecognised")
+    return Answer(float(len(chosen)), "ok")
+
+
+def _parse_quantity(item: Item, low: str) -> Answer:
+    """A count or percent: a non-negative number (a percent at most 100)."""
+    x = parse_number(low)
+    if x is None:
+        return Answer(math.nan, "unrecognised")
+    if x < 0 or (item.type == "percent" and x > 100):
+        return Answer(math.nan, "out_of_range")
+    return Answer(x, "ok")
+
+
 def parse_answer(item: Item, text: str, codebook: Codebook, rules: dict[str, Any] | None = None) -> Answer:
     """Turn one answer as typed into the item's code; out-of-range answers are missing, not clipped."""
     rules = rules or load_rules()
@@ -230,41 +276,12 @@ def parse_answer(item: Item, text: str, codebook: Codebook, rules: dict[str, Any
         return Answer(math.nan, "blank")
     low = thai_digit_to_arabic_digit(s).lower()
     if item.type == "yes_no":
-        if low in _lookup(rules, "yes_words"):
-            return Answer(1.0, "ok")
-        if low in _lookup(rules, "no_words"):
-            return Answer(0.0, "ok")
-        return Answer(math.nan, "unrecognised")
+        return _parse_yes_no(low, rules)
     if item.type in ("likert", "maturity"):
-        labels = ({lab.label_th.lower(): lab.value for lab in codebook.likert_labels}
-                  | {lab.label_en.lower(): lab.value for lab in codebook.likert_labels}) if item.type == "likert" else (
-                  {m.name_th.lower(): m.value for m in codebook.maturity_levels}
-                  | {m.name_en.lower(): m.value for m in codebook.maturity_levels})
-        if low in labels:
-            return Answer(float(labels[low]), "ok")
-        x = parse_number(low)
-        if x is None or not float(x).is_integer():
-            return Answer(math.nan, "unrecognised")
-        lo, hi = SCALE_RANGE[item.type]
-        return Answer(x, "ok") if lo <= x <= hi else Answer(math.nan, "out_of_range")
+        return _parse_scale(item, low, codebook)
     if item.type == "multi_select":
-        if low in _lookup(rules, "none_selected"):
-            return Answer(0.0, "ok")
-        opts = {}
-        for o in item.options or []:
-            for n in (o.code, o.label_th, o.label_en):
-                opts[clean_text(n, rules).lower()] = o.code
-        parts = [p.strip() for p in re.split(f"[{re.escape(OPTION_DELIMITERS)}]", low) if p.strip()]
-        chosen = {opts.get(p) for p in parts}
-        if None in chosen or not chosen:
-            return Answer(math.nan, "unrecognised")
-        return Answer(float(len(chosen)), "ok")
-    x = parse_number(low)
-    if x is None:
-        return Answer(math.nan, "unrecognised")
-    if x < 0 or (item.type == "percent" and x > 100):
-        return Answer(math.nan, "out_of_range")
-    return Answer(x, "ok")
+        return _parse_multi_select(item, low, rules)
+    return _parse_quantity(item, low)
 
 
 def parse_answers(raw: pd.DataFrame, codebook: Codebook, rules: dict[str, Any] | None = None

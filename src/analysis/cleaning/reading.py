@@ -62,17 +62,20 @@ def decode(path: Path, data: bytes) -> tuple[str, str]:
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as e:
-            raise ExportError(path, f"starts with a UTF-8 BOM but byte {e.start} is not UTF-8 (mixed encodings?)") from None
+            raise ExportError(path, f"starts with a UTF-8 BOM but byte {e.start} is not UTF-8 "
+                                    "(mixed encodings?)") from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     if _mixed(data):
-        raise ExportError(path, "mixed encodings: some rows are UTF-8 and others are not; re-export the file in one encoding")
+        raise ExportError(path, "mixed encodings: some rows are UTF-8 and others are not; "
+                                "re-export the file in one encoding")
     try:
         text = data.decode("cp874")
     except UnicodeDecodeError as e:
-        raise ExportError(path, f"not UTF-8, UTF-8 with BOM or Windows-874/TIS-620 (byte {e.start} is 0x{data[e.start]:02x})") from None
+        raise ExportError(path, f"not UTF-8, UTF-8 with BOM or Windows-874/TIS-620 "
+                                f"(byte {e.start} is 0x{data[e.start]:02x})") from None
     if not re.search("[\u0e00-\u0e7f]", text):
         raise ExportError(path, "not a text table in UTF-8, UTF-8 with BOM or Windows-874/TIS-620")
     return text, "cp874"
@@ -128,7 +131,8 @@ def _read_csv(path: Path, data: bytes, codebook: Codebook) -> tuple[pd.DataFrame
         raise ExportError(path, "has a header but no rows")
     for r, line in zip(rows[1:], lines[1:], strict=True):
         if len(r) != len(header):
-            raise ExportError(path, f"has {len(r)} fields where the header has {len(header)} (truncated or ragged line)", row=line)
+            raise ExportError(path, f"has {len(r)} fields where the header has {len(header)} "
+                                    "(truncated or ragged line)", row=line)
     df = pd.DataFrame(rows[1:], columns=header, dtype=object)
     df.attrs["source_rows"] = lines[1:]
     return df, ExportInfo(str(path), "csv", encoding, len(df))

@@ -82,7 +82,8 @@ def upstream_files(outputs: Path) -> list[Path]:
     files += [params / "questionnaire.yaml", params / "agencies.yaml", params / "provinces.csv"]
     missing = [str(f) for f in files if not f.exists()]
     if missing or not (outputs / "index" / "province_scores.parquet").exists():
-        raise FileNotFoundError(f"upstream outputs missing ({missing or 'index'}); run notebooks 01-03 first (or 'make report')")
+        raise FileNotFoundError(f"upstream outputs missing ({missing or 'index'}); "
+                                "run notebooks 01-03 first (or 'make report')")
     return files
 
 

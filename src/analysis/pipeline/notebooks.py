@@ -53,7 +53,8 @@ def out_of_sync(py: Path, ipynb: Path) -> str | None:
         return (f"{ipynb.name}: kernelspec {nb.metadata.get('kernelspec')} is not the installed kernel's "
                 f"{kernelspec()}, so JupyterLab would rewrite it; run 'make golden'")
     if py.read_text(encoding="utf-8") != twin_text(nb):
-        return f"{py.name} is not what jupytext writes for {ipynb.name} (JupyterLab would rewrite it); run 'make golden'"
+        return (f"{py.name} is not what jupytext writes for {ipynb.name} (JupyterLab would rewrite it); "
+                "run 'make golden'")
     return None
 
 

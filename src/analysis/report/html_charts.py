@@ -94,11 +94,13 @@ def agency_heatmap(d, lang: str = "th") -> str:
         cells = []
         for v in row:
             if np.isnan(v):
-                cells.append(f'<td style="background:#eeeeee;color:#444444;font-style:italic">{esc(lab["no_response"])}</td>')
+                cells.append('<td style="background:#eeeeee;color:#444444;font-style:italic">'
+                             f'{esc(lab["no_response"])}</td>')
                 continue
             shade = score_colour(v)
             cells.append(f'<td style="background:{shade};color:{text_on(shade)}">{v:.0f}</td>')
-        rows.append(f'<tr><th scope="row" style="text-align:left;font-weight:normal">{esc(agency)}</th>{"".join(cells)}</tr>')
+        rows.append(f'<tr><th scope="row" style="text-align:left;font-weight:normal">{esc(agency)}</th>'
+                    f'{"".join(cells)}</tr>')
     legend = "".join(f'<span style="background:{c};color:{text_on(c)};padding:0 5px">{10 * k}–{10 * k + 10}</span>'
                      for k, c in enumerate(VIRIDIS_10))
     return (f'<table class="dgr-heatmap" style="border-collapse:collapse;text-align:center;font-size:14px">'

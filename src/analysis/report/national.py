@@ -87,7 +87,8 @@ document.querySelectorAll('table.sortable th').forEach(function (th, col) {
     var asc = th.dataset.asc !== 'true'; th.dataset.asc = asc;
     var rows = Array.from(body.rows);
     rows.sort(function (a, b) {
-      var x = a.cells[col].dataset.v || a.cells[col].textContent, y = b.cells[col].dataset.v || b.cells[col].textContent;
+      var x = a.cells[col].dataset.v || a.cells[col].textContent;
+      var y = b.cells[col].dataset.v || b.cells[col].textContent;
       var nx = parseFloat(x), ny = parseFloat(y);
       var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y, 'th');
       return asc ? c : -c;
@@ -112,7 +113,8 @@ def province_table_html(provinces: pd.DataFrame, band_names: dict[str, tuple[str
         links = (f'<a href="provinces/{e(r.province)}.th.html">ไทย</a> · '
                  f'<a href="provinces/{e(r.province)}.en.html">English</a>')
         cells = [
-            (e(r.name_th), f"{e(r.name_th)} · {e(r.name_en)}"), (e(r.region_en), f"{e(r.region_th)} · {e(r.region_en)}"),
+            (e(r.name_th), f"{e(r.name_th)} · {e(r.name_en)}"),
+            (e(r.region_en), f"{e(r.region_th)} · {e(r.region_en)}"),
             (str(r.n_agencies), str(r.n_agencies)), (num(r.index, ".3f"), num(r.index, ".1f")),
             (num(r.index_low, ".3f"), "–" if pd.isna(r.index_low) else f"{r.index_low:.1f}–{r.index_high:.1f}"),
             (num(r.index, ".3f"), f"{e(th)} · {e(en)}"),

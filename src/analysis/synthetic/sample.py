@@ -118,7 +118,8 @@ def _calibrate_shift(items: list[Item], weights: np.ndarray, difficulty: np.ndar
     """Solve the pillar shift giving population mean pillar score ``target`` (0-100)."""
 
     def mean_score(shift: float) -> float:
-        per_item = [item_score(it, answer_codes(it, _NODES + shift + b)).mean() for it, b in zip(items, difficulty, strict=True)]
+        per_item = [item_score(it, answer_codes(it, _NODES + shift + b)).mean()
+                    for it, b in zip(items, difficulty, strict=True)]
         return float(np.dot(weights, per_item)) - target
 
     return float(optimize.brentq(mean_score, -5, 5, xtol=1e-10))
@@ -277,24 +278,34 @@ def _insert_invisible(s: str, rng: np.random.Generator) -> str:
     return s[:pos] + ch + s[pos:]
 
 
-def generate(codebook: Codebook | None = None, config: dict[str, Any] | None = None, *,
-             seed: int | None = None) -> SampleExport:
-    """Generate the sample export, its ground truth and its defect manifest.
+@dataclass
+class _Latent:
+    """Latent readiness of every contacted agency, with the effects it is made of."""
 
-    The same codebook, config and seed give identical output.
+    agencies: pd.DataFrame  # one row per province x agency type: effects, eta, pillar factors
+    sd_eta: float
+    region_effects: dict[str, float]
+    province_effects: np.ndarray
+    type_effects: np.ndarray
+
+
+@dataclass
+class _Responders:
+    """Who responds, and which responders carry a defect of their own."""
+
+    rows: np.ndarray  # agency rows that respond
+    partial: set[int]
+    straight: set[int]
+    resubmit: set[int]
+
+
+def _draw_latent(cb: Codebook, lat: dict[str, Any], provinces: pd.DataFrame, agencies: pd.DataFrame,
+                 rng: np.random.Generator) -> _Latent:
+    """Region, province, agency-type effects and agency noise; one factor per pillar.
+
+    Effects are deviations, centred so the calibration targets hold for this draw, not only on average.
     """
-    cb = codebook or load_codebook()
-    cfg = config or load_config()
-    seed = int(cfg["seed"] if seed is None else seed)
-    rng = np.random.default_rng(seed)
-    lat, dfx, resp = cfg["latent"], cfg["defects"], cfg["response"]
-    provinces = load_provinces(in_survey_only=True).sort_values("iso_code").reset_index(drop=True)
-    all_provinces = load_provinces()
-    agencies = load_agencies()
-
-    # --- latent readiness -------------------------------------------------------------------
     regions = sorted(provinces["region"].unique())
-    # Effects are deviations: centred so the calibration targets hold for this draw, not only on average.
     region_draw = rng.normal(0, lat["sd_region"], len(regions))
     region_eff = dict(zip(regions, region_draw - region_draw.mean(), strict=True))
     prov_eff = rng.normal(0, lat["sd_province"], len(provinces))
@@ -313,8 +324,16 @@ def generate(codebook: Codebook | None = None, config: dict[str, Any] | None = N
     c = lat["pillar_common"]
     for p in cb.pillars:
         ag[f"f_{p.id}"] = c * ag["eta"] / sd_eta + np.sqrt(1 - c**2) * rng.standard_normal(len(ag))
+    return _Latent(ag, sd_eta, region_eff, prov_eff, type_eff)
 
-    # --- items: loadings, difficulties, calibrated shifts, answer codes ---------------------
+
+def _draw_items(cb: Codebook, cfg: dict[str, Any], ag: pd.DataFrame, seed: int,
+                rng: np.random.Generator) -> tuple[pd.DataFrame, list[dict], list[dict]]:
+    """Loadings, difficulties and calibrated shifts per pillar, then every agency's answer codes.
+
+    Returns ``(codes, loadings, pillar_rows)``; the population reliabilities use their own stream.
+    """
+    lat = cfg["latent"]
     loadings, pillar_rows = [], []
     codes = pd.DataFrame(index=ag.index)
     truth_rng = np.random.default_rng([seed, 1])
@@ -334,8 +353,13 @@ def generate(codebook: Codebook | None = None, config: dict[str, Any] | None = N
             z = lam[i] * ag[f"f_{p.id}"] + np.sqrt(1 - lam[i] ** 2) * rng.standard_normal(len(ag)) + shift + b[i]
             codes[it.id] = answer_codes(it, z.to_numpy())
             loadings.append({"item": it.id, "pillar": p.id, "type": it.type, "loading": lam[i], "difficulty": b[i]})
+    return codes, loadings, pillar_rows
 
-    # --- who responds, and the defects among responders -------------------------------------
+
+def _choose_responders(ag: pd.DataFrame, resp: dict[str, Any], dfx: dict[str, Any], sd_eta: float,
+                       rng: np.random.Generator) -> _Responders:
+    """Response by readiness (logistic), then the responders who submit partially, straight-line or
+    twice; records each agency's ``responded`` and ``expected_status`` in ``ag``."""
     p_resp = special.expit(resp["base_logit"] + resp["readiness_slope"] * ag["eta"] / sd_eta)
     ag["responded"] = rng.random(len(ag)) < p_resp
     responders = np.flatnonzero(ag["responded"].to_numpy())
@@ -350,62 +374,77 @@ def generate(codebook: Codebook | None = None, config: dict[str, Any] | None = N
     ag["expected_status"] = np.where(ag["responded"], "clean", "nonresponse")
     ag.loc[sorted(partial_set), "expected_status"] = "quarantined:too_few_items"
     ag.loc[sorted(straight_set), "expected_status"] = "quarantined:straight_lining"
+    return _Responders(responders, partial_set, straight_set, resub_set)
 
+
+def _partial_codes(row_codes: np.ndarray, dfx: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
+    """A submission that answers only a random share of the items."""
+    low, high = dfx["partial_share"]
+    share = rng.uniform(low, high)
+    keep = rng.random(len(row_codes)) < share
+    return np.where(keep, row_codes, np.nan)
+
+
+def _responder_submissions(cb: Codebook, ag: pd.DataFrame, codes: pd.DataFrame, who: _Responders,
+                           dfx: dict[str, Any], window: tuple[datetime, datetime], rend: _Renderer,
+                           rng: np.random.Generator) -> list[dict[str, Any]]:
+    """Each responder's final submission (with blanks, straight-lining, out-of-range answers) and, for
+    re-submitters, an earlier superseded one."""
     item_ids = cb.item_ids
-    n_items = len(item_ids)
     ordinal_ids = [it.id for it in cb.items if it.type in ("likert", "maturity")]
     oor_ids = [it.id for it in cb.items if it.type in ("likert", "maturity", "percent", "count")]
-    start, end = (datetime.fromisoformat(d) for d in cfg["survey_window"])
+    start, end = window
     span = (end - start).total_seconds()
-    rend = _Renderer(cb, all_provinces, agencies, rng)
-
-    subs: list[dict[str, Any]] = []  # one per submission, before rendering
-    manifest_cells: dict[str, list[Any]] = {"out_of_range": [], "straight_lining": [], "blank_cells": []}
-
-    def partial_codes(row_codes: np.ndarray) -> np.ndarray:
-        share = rng.uniform(*dfx["partial_share"])
-        keep = rng.random(n_items) < share
-        return np.where(keep, row_codes, np.nan)
-
-    for a in responders:
+    subs: list[dict[str, Any]] = []
+    for a in who.rows:
         row = codes.loc[a, item_ids].to_numpy(dtype=float).copy()
         t = start + timedelta(seconds=float(rng.uniform(0.1 * span, span)))
         base = {"province_iso": ag.at[a, "province"], "agency_code": ag.at[a, "agency"], "agency_row": int(a),
                 "person": rend.person(ag.at[a, "province"], ag.at[a, "agency"])}
-        if a in partial_set:
-            subs.append({**base, "t": t, "codes": partial_codes(row), "kind": "partial_only", "oor": {}})
+        if a in who.partial:
+            subs.append({**base, "t": t, "codes": _partial_codes(row, dfx, rng), "kind": "partial_only", "oor": {}})
             continue
-        if a in straight_set:
+        if a in who.straight:
             v = float(rng.integers(3, 6))
             for iid in ordinal_ids:
                 row[item_ids.index(iid)] = v if cb.item(iid).type == "likert" else v - 1
-        blanks = rng.random(n_items) < dfx["blank_cell_rate"]
+        blanks = rng.random(len(item_ids)) < dfx["blank_cell_rate"]
         row[blanks] = np.nan
-        final = {**base, "t": t, "codes": row, "kind": "straight_lining" if a in straight_set else "final", "oor": {}}
-        if a not in straight_set:
+        final = {**base, "t": t, "codes": row, "kind": "straight_lining" if a in who.straight else "final", "oor": {}}
+        if a not in who.straight:
             for j, iid in enumerate(item_ids):
                 if iid in oor_ids and not np.isnan(row[j]) and rng.random() < dfx["out_of_range_rate"]:
                     final["oor"][iid] = rend.out_of_range(cb.item(iid))
         subs.append(final)
-        if a in resub_set:
+        if a in who.resubmit:
             earlier_t = t - timedelta(hours=float(rng.uniform(1, 240)))
-            first = partial_codes(row) if rng.random() < 0.7 else answer_codes_jitter(row, rng, cb)
+            first = _partial_codes(row, dfx, rng) if rng.random() < 0.7 else answer_codes_jitter(row, rng, cb)
             subs.append({**base, "t": earlier_t, "codes": first, "kind": "superseded", "oor": {}})
+    return subs
 
-    def extra(kind: str, n: int) -> None:
-        for _ in range(n):
-            a = int(rng.integers(len(ag)))
-            t = (start - timedelta(days=float(rng.uniform(1, 10)))) if kind == "test" else \
-                start + timedelta(seconds=float(rng.uniform(0, span)))
-            subs.append({"province_iso": ag.at[a, "province"], "agency_code": ag.at[a, "agency"], "agency_row": None,
-                         "person": rend.person(ag.at[a, "province"], ag.at[a, "agency"]), "t": t,
-                         "codes": codes.loc[a, item_ids].to_numpy(dtype=float), "kind": kind, "oor": {}})
 
-    extra("bangkok", dfx["bangkok_rows"])
-    extra("test", dfx["test_rows"])
-    extra("unknown_province", dfx["unknown_province_rows"])
+def _stray_submissions(kind: str, n: int, ag: pd.DataFrame, codes: pd.DataFrame, item_ids: list[str],
+                       window: tuple[datetime, datetime], rend: _Renderer,
+                       rng: np.random.Generator) -> list[dict[str, Any]]:
+    """Rows that belong to no responding agency: Bangkok, test submissions, unknown provinces."""
+    start, end = window
+    span = (end - start).total_seconds()
+    out = []
+    for _ in range(n):
+        a = int(rng.integers(len(ag)))
+        t = (start - timedelta(days=float(rng.uniform(1, 10)))) if kind == "test" else \
+            start + timedelta(seconds=float(rng.uniform(0, span)))
+        out.append({"province_iso": ag.at[a, "province"], "agency_code": ag.at[a, "agency"], "agency_row": None,
+                    "person": rend.person(ag.at[a, "province"], ag.at[a, "agency"]), "t": t,
+                    "codes": codes.loc[a, item_ids].to_numpy(dtype=float), "kind": kind, "oor": {}})
+    return out
 
-    # --- order, ids, rendering -----------------------------------------------------------------
+
+def _render_rows(subs: list[dict[str, Any]], cb: Codebook, rend: _Renderer, dfx: dict[str, Any],
+                 rng: np.random.Generator) -> tuple[list[dict], dict[str, list], dict[str, list]]:
+    """Give each submission (in time order) its id and the text a respondent would have typed, with
+    the text defects. Returns ``(records, defects, manifest_cells)``."""
+    item_ids = cb.item_ids
     subs.sort(key=lambda s: (s["t"], s["province_iso"], s["agency_code"]))
     comment_rows = rng.permutation(len(subs))
     formula_at = set(comment_rows[: dfx["formula_comments"]].tolist())
@@ -414,59 +453,74 @@ def generate(codebook: Codebook | None = None, config: dict[str, Any] | None = N
     defects: dict[str, list] = {k: [] for k in ("resubmission", "partial_only", "straight_lining", "bangkok", "test",
                                              "unknown_province", "province_misspelt", "zero_width", "sara_e",
                                              "formula_comment", "html_comment")}
+    manifest_cells: dict[str, list[Any]] = {"out_of_range": [], "straight_lining": [], "blank_cells": []}
     for i, s in enumerate(subs):
         sid = f"S{i + 1:05d}"
         s["submission_id"] = sid
         kind = s["kind"]
-        iso, acode = s["province_iso"], s["agency_code"]
-        misspell = (kind in ("final", "superseded") and len(rend.prov.at[iso, "name_en"]) >= 7
-                    and rng.random() < dfx["province_misspelt_rate"])
-        if kind == "bangkok":
-            prov_txt = _BANGKOK[int(rng.integers(len(_BANGKOK)))]
-        elif kind == "unknown_province":
-            prov_txt = _UNKNOWN_PROVINCES[int(rng.integers(len(_UNKNOWN_PROVINCES)))]
-        else:
-            prov_txt = rend.province(iso, misspell)
-        if misspell:
-            defects["province_misspelt"].append({"submission_id": sid, "text": prov_txt, "province": iso})
-        agency_txt = rend.agency(acode, iso)
-        if "แ" in agency_txt and rng.random() < dfx["sara_e_rate"]:
-            agency_txt = agency_txt.replace("แ", "เเ")
-            defects["sara_e"].append({"submission_id": sid, "column": "agency"})
-        if rng.random() < dfx["zero_width_rate"]:
-            prov_txt = _insert_invisible(prov_txt, rng)
-            defects["zero_width"].append({"submission_id": sid, "column": "province"})
-        if rng.random() < dfx["zero_width_rate"]:
-            agency_txt = _insert_invisible(agency_txt, rng)
-            defects["zero_width"].append({"submission_id": sid, "column": "agency"})
-        rec = {"submission_id": sid, "submitted_at": rend.submitted_at(s["t"]), "province": prov_txt,
-               "agency": agency_txt, **s["person"]}
+        rec = {"submission_id": sid, "submitted_at": None, **_place_text(s, sid, rend, dfx, defects, rng)}
+        rec["submitted_at"] = rend.submitted_at(s["t"])
+        rec.update(s["person"])
         if kind == "test":
             rec["respondent_name"] = TEST_NAMES[int(rng.integers(len(TEST_NAMES)))]
         for j, iid in enumerate(item_ids):
             rec[iid] = s["oor"].get(iid) or rend.answer(cb.item(iid), s["codes"][j])
         for iid, val in s["oor"].items():
             manifest_cells["out_of_range"].append({"submission_id": sid, "item": iid, "value": val})
-        n_blank = int(np.isnan(s["codes"]).sum())
         if kind in ("final", "straight_lining"):
-            manifest_cells["blank_cells"].append(n_blank)
-        if i in formula_at:
-            rec["comments"] = _FORMULA_COMMENTS[int(rng.integers(len(_FORMULA_COMMENTS)))]
-            defects["formula_comment"].append(sid)
-        elif i in html_at:
-            rec["comments"] = _HTML_COMMENTS[int(rng.integers(len(_HTML_COMMENTS)))]
-            defects["html_comment"].append(sid)
-        elif kind == "test":
-            rec["comments"] = "ทดสอบระบบ" if rng.random() < 0.5 else "test"
-        else:
-            rec["comments"] = _COMMENTS[int(rng.integers(len(_COMMENTS)))] if rng.random() < 0.1 else ""
+            manifest_cells["blank_cells"].append(int(np.isnan(s["codes"]).sum()))
+        rec["comments"] = _comment(kind, i in formula_at, i in html_at, sid, defects, rng)
         records.append(rec)
         if kind in ("bangkok", "test", "unknown_province", "partial_only", "straight_lining"):
             defects[kind].append(sid)
         if kind == "straight_lining":
             manifest_cells["straight_lining"].append(sid)
+    return records, defects, manifest_cells
 
-    # Re-submissions: pair each superseded submission with the final one of the same agency.
+
+def _place_text(s: dict[str, Any], sid: str, rend: _Renderer, dfx: dict[str, Any], defects: dict[str, list],
+                rng: np.random.Generator) -> dict[str, str]:
+    """The province and agency text of one submission, with misspellings, เเ and invisible characters."""
+    kind, iso = s["kind"], s["province_iso"]
+    misspell = (kind in ("final", "superseded") and len(rend.prov.at[iso, "name_en"]) >= 7
+                and rng.random() < dfx["province_misspelt_rate"])
+    if kind == "bangkok":
+        prov_txt = _BANGKOK[int(rng.integers(len(_BANGKOK)))]
+    elif kind == "unknown_province":
+        prov_txt = _UNKNOWN_PROVINCES[int(rng.integers(len(_UNKNOWN_PROVINCES)))]
+    else:
+        prov_txt = rend.province(iso, misspell)
+    if misspell:
+        defects["province_misspelt"].append({"submission_id": sid, "text": prov_txt, "province": iso})
+    agency_txt = rend.agency(s["agency_code"], iso)
+    if "แ" in agency_txt and rng.random() < dfx["sara_e_rate"]:
+        agency_txt = agency_txt.replace("แ", "เเ")
+        defects["sara_e"].append({"submission_id": sid, "column": "agency"})
+    if rng.random() < dfx["zero_width_rate"]:
+        prov_txt = _insert_invisible(prov_txt, rng)
+        defects["zero_width"].append({"submission_id": sid, "column": "province"})
+    if rng.random() < dfx["zero_width_rate"]:
+        agency_txt = _insert_invisible(agency_txt, rng)
+        defects["zero_width"].append({"submission_id": sid, "column": "agency"})
+    return {"province": prov_txt, "agency": agency_txt}
+
+
+def _comment(kind: str, formula: bool, markup: bool, sid: str, defects: dict[str, list],
+             rng: np.random.Generator) -> str:
+    """The free-text comment: a formula or markup defect, a test note, or now and then a real remark."""
+    if formula:
+        defects["formula_comment"].append(sid)
+        return _FORMULA_COMMENTS[int(rng.integers(len(_FORMULA_COMMENTS)))]
+    if markup:
+        defects["html_comment"].append(sid)
+        return _HTML_COMMENTS[int(rng.integers(len(_HTML_COMMENTS)))]
+    if kind == "test":
+        return "ทดสอบระบบ" if rng.random() < 0.5 else "test"
+    return _COMMENTS[int(rng.integers(len(_COMMENTS)))] if rng.random() < 0.1 else ""
+
+
+def _pair_resubmissions(subs: list[dict[str, Any]], ag: pd.DataFrame, defects: dict[str, list]) -> None:
+    """Record which final submission supersedes each earlier one, and each agency's final id."""
     final_by_agency = {s["agency_row"]: s["submission_id"] for s in subs if s["kind"] in ("final", "straight_lining")}
     for s in subs:
         if s["kind"] == "superseded":
@@ -475,18 +529,23 @@ def generate(codebook: Codebook | None = None, config: dict[str, Any] | None = N
     ag["final_submission_id"] = ag.index.map(
         {s["agency_row"]: s["submission_id"] for s in subs if s["kind"] in ("final", "straight_lining", "partial_only")}
     )
-    raw = pd.DataFrame.from_records(records, columns=[*META_COLUMNS, *item_ids, "comments"])
 
-    # --- truth -------------------------------------------------------------------------------------
+
+def _truth_tables(cb: Codebook, provinces: pd.DataFrame, agencies: pd.DataFrame, latent: _Latent,
+                  loadings: list[dict], pillar_rows: list[dict]) -> dict[str, pd.DataFrame]:
+    """The truth the statistical tests check against: agencies, provinces, types, loadings, pillars."""
+    ag = latent.agencies
     prov_truth = provinces[["iso_code", "region"]].copy()
-    prov_truth["region_effect"] = prov_truth["region"].map(region_eff)
-    prov_truth["province_effect"] = prov_eff
-    prov_truth["latent_readiness"] = prov_truth["region_effect"] + prov_truth["province_effect"] + type_eff.mean()
+    prov_truth["region_effect"] = prov_truth["region"].map(latent.region_effects)
+    prov_truth["province_effect"] = latent.province_effects
+    prov_truth["latent_readiness"] = (prov_truth["region_effect"] + prov_truth["province_effect"]
+                                      + latent.type_effects.mean())
     prov_truth["n_responded"] = ag.groupby("province", sort=True)["responded"].sum().to_numpy()
-    prov_truth["n_expected_clean"] = (ag["expected_status"] == "clean").groupby(ag["province"], sort=True).sum().to_numpy()
+    expected_clean = ag["expected_status"] == "clean"
+    prov_truth["n_expected_clean"] = expected_clean.groupby(ag["province"], sort=True).sum().to_numpy()
     types = agencies[["code"]].rename(columns={"code": "agency"})
-    types["type_effect"] = type_eff
-    truth = {
+    types["type_effect"] = latent.type_effects
+    return {
         "agencies": ag.drop(columns=[f"f_{p.id}" for p in cb.pillars]).assign(
             **{f"pillar_factor_{p.id}": ag[f"f_{p.id}"] for p in cb.pillars}
         ),
@@ -496,11 +555,17 @@ def generate(codebook: Codebook | None = None, config: dict[str, Any] | None = N
         "pillars": pd.DataFrame(pillar_rows),
     }
 
+def _manifest(seed: int, cb: Codebook, dfx: dict[str, Any], ag: pd.DataFrame, raw: pd.DataFrame, n_resp: int,
+              defects: dict[str, list], manifest_cells: dict[str, list]) -> dict[str, Any]:
+    """The manifest of the injected defects, with the rates that produced them and the rows they hit."""
     n_rows = len(raw)
     defect_docs = {
-        "resubmission": ("rate of responding agencies submitting twice; the earlier is superseded", dfx["resubmission_rate"]),
-        "partial_only": ("rate of responding agencies whose only submission answers too few items", dfx["partial_only_rate"]),
-        "straight_lining": ("rate of responding agencies giving one answer to every likert and maturity item", dfx["straightline_rate"]),
+        "resubmission": ("rate of responding agencies submitting twice; the earlier is superseded",
+                         dfx["resubmission_rate"]),
+        "partial_only": ("rate of responding agencies whose only submission answers too few items",
+                         dfx["partial_only_rate"]),
+        "straight_lining": ("rate of responding agencies giving one answer to every likert and maturity item",
+                            dfx["straightline_rate"]),
         "bangkok": ("rows from Bangkok, outside the survey", dfx["bangkok_rows"]),
         "test": ("test submissions (respondent named test/ทดสอบ, dated before the survey opened)", dfx["test_rows"]),
         "unknown_province": ("rows whose province is not a province", dfx["unknown_province_rows"]),
@@ -510,7 +575,7 @@ def generate(codebook: Codebook | None = None, config: dict[str, Any] | None = N
         "formula_comment": ("comments starting like a spreadsheet formula", dfx["formula_comments"]),
         "html_comment": ("comments containing HTML or markup characters", dfx["html_comments"]),
     }
-    manifest = {
+    return {
         "seed": seed,
         "generator": "analysis.synthetic.sample",
         "codebook_version": cb.instrument.version,
@@ -529,7 +594,40 @@ def generate(codebook: Codebook | None = None, config: dict[str, Any] | None = N
         "blank_cells": {"description": "answer cells left blank in final submissions",
                         "parameter": dfx["blank_cell_rate"], "count": int(sum(manifest_cells["blank_cells"]))},
     }
-    model = {"config": cfg, "sd_eta": sd_eta, "region_effects": region_eff}
+
+
+def generate(codebook: Codebook | None = None, config: dict[str, Any] | None = None, *,
+             seed: int | None = None) -> SampleExport:
+    """Generate the sample export, its ground truth and its defect manifest.
+
+    The steps, each drawing from the one random stream in a fixed order: latent readiness
+    (:func:`_draw_latent`), items and answer codes (:func:`_draw_items`), who responds
+    (:func:`_choose_responders`), submissions (:func:`_responder_submissions`,
+    :func:`_stray_submissions`), rendering as typed text with its defects (:func:`_render_rows`),
+    then truth and manifest. The same codebook, config and seed give identical output.
+    """
+    cb = codebook or load_codebook()
+    cfg = config or load_config()
+    seed = int(cfg["seed"] if seed is None else seed)
+    rng = np.random.default_rng(seed)
+    dfx = cfg["defects"]
+    provinces = load_provinces(in_survey_only=True).sort_values("iso_code").reset_index(drop=True)
+    agencies = load_agencies()
+    latent = _draw_latent(cb, cfg["latent"], provinces, agencies, rng)
+    ag = latent.agencies
+    codes, loadings, pillar_rows = _draw_items(cb, cfg, ag, seed, rng)
+    who = _choose_responders(ag, cfg["response"], dfx, latent.sd_eta, rng)
+    window = (datetime.fromisoformat(cfg["survey_window"][0]), datetime.fromisoformat(cfg["survey_window"][1]))
+    rend = _Renderer(cb, load_provinces(), agencies, rng)
+    subs = _responder_submissions(cb, ag, codes, who, dfx, window, rend, rng)
+    for kind in ("bangkok", "test", "unknown_province"):
+        subs += _stray_submissions(kind, dfx[f"{kind}_rows"], ag, codes, cb.item_ids, window, rend, rng)
+    records, defects, manifest_cells = _render_rows(subs, cb, rend, dfx, rng)
+    _pair_resubmissions(subs, ag, defects)
+    raw = pd.DataFrame.from_records(records, columns=[*META_COLUMNS, *cb.item_ids, "comments"])
+    truth = _truth_tables(cb, provinces, agencies, latent, loadings, pillar_rows)
+    manifest = _manifest(seed, cb, dfx, ag, raw, len(who.rows), defects, manifest_cells)
+    model = {"config": cfg, "sd_eta": latent.sd_eta, "region_effects": latent.region_effects}
     codes.insert(0, "province", ag["province"])
     codes.insert(1, "agency", ag["agency"])
     return SampleExport(raw=raw, truth=truth, manifest=manifest, model=model, codes=codes)
