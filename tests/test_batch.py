@@ -187,3 +187,14 @@ def test_same_inputs_give_the_same_page_bytes(outputs, tmp_path) -> None:
         assert res["status"] == "ok", res["error"]
         pages.append(Path(res["html"]).read_bytes())
     assert pages[0] == pages[1]
+
+
+def test_pages_depend_only_on_the_code_they_run() -> None:
+    """An edit to the sample's generator (or the statistics) leaves the 152 pages up to date."""
+    from analysis.core.paths import project_root
+
+    files = {p.relative_to(project_root() / "src" / "analysis").as_posix()
+             for p in batch.page_code(project_root() / "notebooks" / "10_province_report.ipynb")}
+    assert {"report/province.py", "report/text.py", "report/html_charts.py", "core/paths.py"} <= files
+    assert "synthetic/sample.py" not in files and "stats/structure.py" not in files
+    assert "pipeline/batch.py" not in files

@@ -1,4 +1,5 @@
-"""Each normalisation rule on the forms DOMAIN.md lists."""
+"""Each normalisation rule on the forms real Thai exports contain (Thai digits, Buddhist-Era years, province
+spellings and abbreviations, zero-width characters, เเ typed for แ)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Province and agency reference data agree with DOMAIN.md."""
+"""Province and agency reference data agree with the published facts: 77 provinces, ISO 3166-2:TH codes
+equal to the DOPA codes, six regions (North 9, Central 22 with Bangkok, Northeast 20, West 5, East 7, South 14)."""
 
 from __future__ import annotations
 
