@@ -30,6 +30,15 @@ def cluster_mean_ci(values: pd.Series, clusters: pd.Series, confidence: float = 
 
     Agencies of one province share the province's conditions, so they are not independent; the
     sandwich variance over province clusters accounts for that (t with G - 1 degrees of freedom).
+    Examples
+    --------
+    With one agency per cluster CR1 is the ordinary standard error, so the interval is scipy's t:
+
+    >>> x = pd.Series([50.0, 60, 55, 40, 45, 42])
+    >>> mean, low, high = cluster_mean_ci(x, pd.Series(range(6)))
+    >>> ref = stats.t.interval(0.95, 5, loc=x.mean(), scale=stats.sem(x))
+    >>> bool(np.allclose([low, high], ref))
+    True
     """
     ok = values.notna()
     x, g = values[ok].to_numpy(float), clusters[ok].to_numpy()

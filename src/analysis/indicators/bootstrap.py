@@ -46,6 +46,17 @@ def bca_interval(x: np.ndarray, n: np.ndarray, draws: np.ndarray, confidence: fl
     The bias correction ``z0`` counts draws tied with the estimate as half below, as scipy does,
     with ties judged by :func:`~analysis.numerics.share_below`'s tolerance. A group of fewer than
     two values has no interval (NaN): one agency says nothing about the spread.
+    Examples
+    --------
+    Close to ``scipy.stats.bootstrap(method="BCa")`` on the same data (different resamples):
+
+    >>> from scipy import stats
+    >>> y = np.array([[12.0, 15, 9, 20, 31, 18, 22, 14, 17, 25]])
+    >>> draws = bootstrap_means(y, np.array([10]), 4000, np.random.default_rng(0))
+    >>> low, high = bca_interval(y, np.array([10]), draws, 0.95)
+    >>> ref = stats.bootstrap((y[0],), np.mean, n_resamples=4000, method="BCa", rng=np.random.default_rng(0))
+    >>> bool(abs(low[0] - ref.confidence_interval.low) < 0.3 and abs(high[0] - ref.confidence_interval.high) < 0.3)
+    True
     """
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a province without agencies: NaN throughout
