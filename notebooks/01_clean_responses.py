@@ -97,6 +97,20 @@ result.answer_flags.groupby(["item", "flag"]).size().rename("cells").reset_index
     "cells", ascending=False).head(12)
 
 # %% [markdown]
+# ## Personal data in free text
+#
+# Respondents sometimes type a phone number, e-mail, LINE id, national ID or their own name into the
+# comments. Each is replaced by a marker (`[phone]`, `[e-mail]`, `[line-id]`, `[national-id]`,
+# `[name]`) before anything is written; the counts are in the log. The respondent key links
+# re-submissions through a keyed hash: with the public default key (fine for the bundled sample)
+# anyone could recompute it, so real data must be cleaned with `DGR_PSEUDONYM_KEY` set.
+
+# %%
+privacy = log["privacy"]
+print("removed from free text:", privacy["free_text_redactions"])
+print("pseudonym key:", privacy["pseudonym_key"])
+
+# %% [markdown]
 # ## Quarantine
 #
 # A row is quarantined when it cannot stand for a surveyed agency. A row may have several reasons;

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 import pytest
 
+from analysis.cleaning.privacy import PATTERNS
 from analysis.core.paths import outputs_dir, sample_dir
 from analysis.instrument.reference import load_provinces
 from analysis.synthetic.sample import TEST_NAMES
@@ -44,6 +45,10 @@ def test_no_personal_data_anywhere_under_outputs() -> None:
     names = set(raw["respondent_name"]) - set(TEST_NAMES)
     needles = [n.encode("utf-8") for n in names | set(raw["respondent_email"]) | set(raw["respondent_phone"])]
     phones = {re.sub(r"\D", "", p)[-9:] for p in raw["respondent_phone"]}
+    typed = [m for c in raw["comments"] for m in PATTERNS["phone"].findall(c)]  # e.g. "+66 81 234 5678"
+    assert typed, "the sample should carry a phone number typed into a comment"
+    needles += [m.encode("utf-8") for m in typed]
+    phones |= {re.sub(r"\D", "", m)[-9:] for m in typed}
     for path in outputs_dir().rglob("*"):
         if not path.is_file() or path.suffix == ".png":
             continue

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,9 @@ from analysis.cleaning.normalise import (
     parse_answers,
     parse_submitted_at,
 )
+from analysis.cleaning.privacy import scrub_column
 from analysis.cleaning.reading import read_exports
+from analysis.core.paths import sample_dir
 from analysis.core.safeio import write_json, write_table
 from analysis.instrument.codebook import Codebook, load_codebook
 from analysis.instrument.reference import load_agencies, load_provinces
@@ -78,6 +81,17 @@ class CleanResult:
     superseded: pd.DataFrame
     answer_flags: pd.DataFrame
     log: dict[str, Any] = field(default_factory=dict)
+
+
+class PseudonymKeyWarning(UserWarning):
+    """Real data is being cleaned with the public default pseudonym key."""
+
+
+def pseudonym_key_source(key: str | None = None) -> str:
+    """Where the key of :func:`pseudonym` comes from: ``given``, ``DGR_PSEUDONYM_KEY`` or ``default``."""
+    if key:
+        return "given"
+    return "DGR_PSEUDONYM_KEY" if os.environ.get("DGR_PSEUDONYM_KEY") else "default"
 
 
 def pseudonym(values: pd.Series, key: str | None = None) -> pd.Series:
@@ -252,12 +266,14 @@ def clean_responses(raw: pd.DataFrame, codebook: Codebook, *, encodings: list[st
     meta["n_unrecognised"] = (status == "unrecognised").sum(axis=1)
     reasons = _flag(df, meta, pm, am, score_items(codes, codebook), codebook, rules, provinces)
     state, superseded_by = _deduplicate(meta, reasons)
+    meta["comments"], redactions = scrub_column(meta["comments"], df["respondent_name"].map(clean_text))
     reason_list = reasons.apply(lambda r: [k for k in REASONS if r[k]], axis=1)
     meta["reasons"] = reason_list.map(";".join)
     meta["primary_reason"] = reason_list.map(lambda r: r[0] if r else "")
     rows = _Rows(meta, codes, status, reasons, state, superseded_by)
     clean, quarantine, superseded, answer_flags = _split(rows, df, codebook, provinces)
     log = _log(rows, clean, quarantine, superseded, raw, rules, encodings or [])
+    log["privacy"] = {"free_text_redactions": redactions, "pseudonym_key": pseudonym_key_source(key)}
     return CleanResult(clean=clean, quarantine=quarantine, superseded=superseded, answer_flags=answer_flags, log=log)
 
 
@@ -393,6 +409,13 @@ def run_cleaning(raw_paths: list[str | Path], out_dir: str | Path, codebook: Cod
                  key: str | None = None) -> CleanResult:
     """Read every export, clean, and write the outputs. A bad file raises before anything is written."""
     cb = codebook or load_codebook()
+    sample = sample_dir().resolve()
+    real = [p for p in raw_paths if sample not in Path(p).resolve().parents]
+    if real and pseudonym_key_source(key) == "default":
+        warnings.warn(
+            f"cleaning {Path(real[0]).name} with the PUBLIC default pseudonym key: anyone can recompute the "
+            "respondent keys from names and phones. Set DGR_PSEUDONYM_KEY to a secret before cleaning real data.",
+            PseudonymKeyWarning, stacklevel=2)
     raw, infos = read_exports(list(raw_paths), cb)
     result = clean_responses(raw, cb, encodings=[i.encoding for i in infos], key=key)
     result.log["files"] = [{"file": Path(i.path).name, "format": i.format, "encoding": i.encoding, "rows": i.rows,
