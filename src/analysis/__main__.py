@@ -1,7 +1,8 @@
 """Command line: ``python -m analysis <command>``.
 
-Commands: ``report`` (the whole pipeline), ``sample`` (regenerate the bundled sample export),
-``golden`` (re-execute the committed notebooks from their text twins).
+Commands: ``report`` (the whole pipeline), ``batch`` (the province pages), ``sample`` (regenerate the
+bundled sample export), ``golden`` (re-execute the committed notebooks from their text twins),
+``xlsform`` (the questionnaire as an XLSForm for KoboToolbox / ODK).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
         "golden": "analysis.pipeline.notebooks",
         "report": "analysis.pipeline.run",
         "batch": "analysis.pipeline.batch",
+        "xlsform": "analysis.instrument.xlsform",
     }
     if not argv or argv[0] not in commands:
         print(f"usage: python -m analysis {{{','.join(commands)}}} [options]", file=sys.stderr)

@@ -247,12 +247,16 @@ def _parse_scale(item: Item, low: str, codebook: Codebook) -> Answer:
 
 
 def _parse_multi_select(item: Item, low: str, rules: dict[str, Any]) -> Answer:
-    """A multi-select answer: the number of options chosen (each named by code, Thai or English label)."""
+    """A multi-select answer: the number of options chosen (each named by code, Thai or English label;
+    delimited by the codebook's delimiters, or by spaces when every word is an option code)."""
     if low in _lookup(rules, "none_selected"):
         return Answer(0.0, "ok")
     opts = {clean_text(n, rules).lower(): o.code for o in item.options or [] for n in (o.code, o.label_th, o.label_en)}
     parts = [p.strip() for p in re.split(f"[{re.escape(OPTION_DELIMITERS)}]", low) if p.strip()]
     chosen = {opts.get(p) for p in parts}
+    codes = {o.code for o in item.options or []}
+    if None in chosen and len(parts) == 1 and all(t in codes for t in low.split()):
+        chosen = set(low.split())  # KoboToolbox / ODK: option codes separated by spaces
     if None in chosen or not chosen:
         return Answer(math.nan, "unrecognised")
     return Answer(float(len(chosen)), "ok")

@@ -2,4 +2,4 @@
 (provinces, agencies) and each item's scoring rule.
 """
 
-__all__ = ["codebook", "reference", "scoring"]
+__all__ = ["codebook", "reference", "scoring", "xlsform"]
