@@ -28,6 +28,24 @@ def cronbach_alpha(scores: pd.DataFrame, items: pd.DataFrame, confidence: float 
     ``(n - 1)(k - 1)`` degrees of freedom because ``pingouin.cronbach_alpha`` rounds its
     interval to 3 decimals (the point estimate is the same as pingouin's).
 
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Item scores (0-100), one row per agency, one column per item id.
+    items : pandas.DataFrame
+        The codebook's ``items_table()`` (only ``item`` and ``pillar`` are used).
+    confidence : float
+        Level of the Feldt interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pillar: pillar, n, k, alpha, ci_low, ci_high, note.
+
+    References
+    ----------
+    Cronbach (1951); Feldt (1965); Nunnally (1978). Full references: ``docs/references.md``.
+
     Examples
     --------
     pingouin's documented example: alpha .5917, Feldt 95 % interval .195 to .840.
@@ -91,6 +109,28 @@ def omega(scores: pd.DataFrame, items: pd.DataFrame, n_boot: int = 300, seed: in
     The BCa interval (``scipy.stats.bootstrap`` over resampled agencies) refits the model with a
     batched ML routine (:func:`one_factor_ml`) that reaches the same optimum as factor_analyzer.
     Columns: pillar, n, k, omega_total, ci_low, ci_high, scale.
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Item scores (0-100), one row per agency, one column per item id.
+    items : pandas.DataFrame
+        The codebook's ``items_table()`` (only ``item`` and ``pillar`` are used).
+    n_boot : int
+        Bootstrap resamples of the BCa interval.
+    seed : int
+        Seed of the resamples.
+    confidence : float
+        Level of the interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pillar: pillar, n, k, omega_total, ci_low, ci_high, scale, note.
+
+    References
+    ----------
+    McDonald (1999); Flora (2020); Efron (1987). Full references: ``docs/references.md``.
+
     Examples
     --------
     Congeneric data with loadings .8, .7, .6, .5 (unit variances): the population omega is
@@ -140,6 +180,32 @@ def item_analysis(scores: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     of its pillar (listwise complete cases per pillar, as in :func:`cronbach_alpha`).
     Columns: item, pillar, n, item_total_r, alpha_if_deleted, flag_low_item_total,
     threshold_source.
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Item scores (0-100), one row per agency, one column per item id.
+    items : pandas.DataFrame
+        The codebook's ``items_table()`` (only ``item`` and ``pillar`` are used).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per item: item, pillar, n, item_total_r, alpha_if_deleted, flag_low_item_total,
+        threshold_source.
+
+    References
+    ----------
+    Nunnally & Bernstein (1994). Full references: ``docs/references.md``.
+    Examples
+    --------
+    Four items of one factor and one item of noise: only the noise item is flagged.
+
+    >>> rng = np.random.default_rng(2)
+    >>> f = rng.standard_normal((500, 1))
+    >>> x = pd.DataFrame(np.hstack([f * 0.8 + rng.standard_normal((500, 4)) * 0.6, rng.standard_normal((500, 1))]),
+    ...                  columns=[f"i{j}" for j in range(5)])
+    >>> item_analysis(x, pd.DataFrame({"item": x.columns, "pillar": "P"}))["flag_low_item_total"].tolist()
+    [False, False, False, False, True]
     """
     rule = threshold("item_total")
     rows = []

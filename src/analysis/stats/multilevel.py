@@ -21,6 +21,24 @@ def icc(values: pd.Series, groups: pd.Series, confidence: float = 0.95) -> pd.Da
     pingouin.intraclass_corr needs a balanced targets x raters design.
     Columns: type, icc, F, df1, df2, p, ci_low, ci_high, n_groups, n, k0.
 
+    Parameters
+    ----------
+    values : pandas.Series
+        A score per agency.
+    groups : pandas.Series
+        Each agency's province.
+    confidence : float
+        Level of the F-based intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ICC1 and ICC2: type, icc, F, df1, df2, p, ci_low, ci_high, n_groups, n, k0.
+
+    References
+    ----------
+    Shrout & Fleiss (1979); Bliese (2000). Full references: ``docs/references.md``.
+
     Examples
     --------
     Shrout & Fleiss (1979), Table 2 (6 targets, 4 judges), one-way model: ICC(1,1) = .17 with
@@ -86,6 +104,22 @@ def icc_reml(values: pd.Series, groups: pd.Series) -> pd.DataFrame:
     disagree on this survey's scores (lbfgs stops at tau2 = 0 with an infinite likelihood and
     reports convergence; bfgs stops short), so the estimate depended on which one stopped where;
     the unit tests check this fit against MixedLM's best likelihood and the ANOVA identity.
+    Parameters
+    ----------
+    values : pandas.Series
+        A score per agency.
+    groups : pandas.Series
+        Each agency's province.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row: type, icc, tau2, sigma2, n_groups, n, converged.
+
+    References
+    ----------
+    Searle, Casella & McCulloch (1992). Full references: ``docs/references.md``.
+
     Examples
     --------
     Equal group sizes: REML gives the ANOVA estimate, .17 on Shrout & Fleiss's (1979) Table 2.
@@ -131,6 +165,25 @@ def rwg(item_values: pd.DataFrame, groups: pd.Series, scale_min: int, scale_max:
     where no item has two answers (a single agency) has no r_wg (NaN, not flagged).
     Columns: group, n, j, mean_var, r_wg_j, flag_low_rwg (below the ``rwg`` threshold, .70).
 
+    Parameters
+    ----------
+    item_values : pandas.DataFrame
+        Answers on an A-point scale, one row per agency.
+    groups : pandas.Series
+        Each agency's province.
+    scale_min, scale_max : int
+        The scale's end points.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per province: group, n, j, mean_var, r_wg_j, flag_low_rwg.
+
+    References
+    ----------
+    James, Demaree & Wolf (1984); Lindell & Brandt (1997); LeBreton & Senter (2008).
+    Full references: ``docs/references.md``.
+
     Examples
     --------
     Two 5-point items; province ``a`` agrees (mean variance 1/3 against the null's 2), ``b`` does
@@ -163,6 +216,24 @@ def compare_to_national(agency_scores: pd.Series, groups: pd.Series, alpha: floa
     "not different"; "not tested" for a province with one agency (no variance to test with) or
     when no other province has data. Columns: group, n, mean, national_mean, diff, t, df, p,
     p_adj, label.
+    Parameters
+    ----------
+    agency_scores : pandas.Series
+        A score per agency.
+    groups : pandas.Series
+        Each agency's province.
+    alpha : float
+        False discovery rate of the Benjamini-Hochberg adjustment.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per province: group, n, mean, national_mean, diff, t, df, p, p_adj, label.
+
+    References
+    ----------
+    Benjamini & Hochberg (1995). Full references: ``docs/references.md``.
+
     Examples
     --------
     >>> scores = pd.Series([60.0, 62, 64, 40, 42, 44, 50, 51, 52])

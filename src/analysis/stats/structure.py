@@ -48,6 +48,24 @@ def omega_hierarchical(scores: pd.DataFrame, items: pd.DataFrame, rotation: str 
     correlation matrix: ``omega_h = (sum general)^2 / Vt``, ``omega_total = 1 - sum(u^2) / Vt``.
     Columns: n, k, n_group_factors, omega_h, omega_total, ecv (explained common variance of
     the general factor).
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Item scores (0-100), one row per agency, one column per item id.
+    items : pandas.DataFrame
+        The codebook's ``items_table()`` (only ``item`` and ``pillar`` are used).
+    rotation : str
+        Oblique rotation of the first-order EFA.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row: n, k, n_group_factors, omega_h, omega_total, ecv, note.
+
+    References
+    ----------
+    Revelle & Zinbarg (2009); Schmid & Leiman (1957). Full references: ``docs/references.md``.
+
     Examples
     --------
     Holzinger & Swineford (1939): the general factor carries less than the total reliable variance.
@@ -96,6 +114,21 @@ def kmo_bartlett(scores: pd.DataFrame) -> pd.DataFrame:
     "overall"``) carries the overall KMO and Bartlett's chi-square, df and p; the item rows carry
     each item's MSA (their Bartlett columns are empty). Columns: variable, n, msa, kaiser_label,
     bartlett_chi2, bartlett_df, bartlett_p.
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Item scores, one column per item.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The overall row, then one row per item: variable, n, msa, kaiser_label, bartlett_chi2,
+        bartlett_df, bartlett_p, note.
+
+    References
+    ----------
+    Kaiser (1974); Bartlett (1950). Full references: ``docs/references.md``.
+
     Examples
     --------
     psych::KMO on Holzinger & Swineford (1939) prints "Overall MSA = 0.75":
@@ -147,6 +180,26 @@ def efa(scores: pd.DataFrame, items: pd.DataFrame, n_factors: int = 6, rotation:
     so that it can be compared with the item's pillar. Variance explained is from the pattern
     loadings (under an oblique rotation the factors overlap, so it does not add up exactly).
     Too few complete cases: the tables keep their shape, values missing, and ``note`` says why.
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Item scores (0-100), one row per agency, one column per item id.
+    items : pandas.DataFrame
+        The codebook's ``items_table()`` (only ``item`` and ``pillar`` are used).
+    n_factors : int
+        Factors to extract.
+    rotation : str
+        ``"promax"`` or ``"oblimin"``.
+
+    Returns
+    -------
+    EFAResult
+        Loadings, variance explained, factor correlations, n and a note when not fitted.
+
+    References
+    ----------
+    Joreskog (1967); Hendrickson & White (1964) for promax. Full references: ``docs/references.md``.
+
     Examples
     --------
     Holzinger & Swineford (1939): three factors, each item's largest loading on its own factor.
@@ -185,6 +238,26 @@ def parallel_analysis(scores: pd.DataFrame, n_iter: int = 100, seed: int = 0,
     (listwise complete cases); a component is retained while its eigenvalue exceeds the
     random ``quantile`` (Glorfeld 1995 uses the 95th percentile). Columns: component,
     eigenvalue, random_mean, random_quantile, retain.
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Item scores, one column per item.
+    n_iter : int
+        Random normal data sets of the same size.
+    seed : int
+        Seed of the random data.
+    quantile : float
+        Quantile of the random eigenvalues a component must exceed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per component: component, eigenvalue, random_mean, random_quantile, retain.
+
+    References
+    ----------
+    Horn (1965); Glorfeld (1995). Full references: ``docs/references.md``.
+
     Examples
     --------
     Holzinger & Swineford (1939) keeps its three factors:
@@ -238,6 +311,22 @@ def cfa_fit(data: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
       root mean square over the lower triangle including the diagonal.
 
     Columns: n, chi2, df, p, cfi, tli, rmsea, rmsea_ci_low, rmsea_ci_high, srmr.
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Observed variables, one column each.
+    groups : dict of str to list of str
+        Each factor's indicator columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row: n, chi2, df, p, cfi, tli, rmsea, rmsea_ci_low, rmsea_ci_high, srmr, note.
+
+    References
+    ----------
+    Hu & Bentler (1999); lavaan's conventions for RMSEA and SRMR. Full references: ``docs/references.md``.
+
     Examples
     --------
     The lavaan tutorial's three-factor model of Holzinger & Swineford (1939): chi-square 85.306 on
@@ -283,5 +372,22 @@ def cfa_fit(data: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
 
 
 def cfa(scores: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    """Fit indices of the confirmatory model in which each pillar is one factor (see :func:`cfa_fit`)."""
+    """Fit indices of the confirmatory model in which each pillar is one factor (see :func:`cfa_fit`).
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Item scores (0-100), one row per agency, one column per item id.
+    items : pandas.DataFrame
+        The codebook's ``items_table()`` (only ``item`` and ``pillar`` are used).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The fit row of :func:`cfa_fit`.
+
+    References
+    ----------
+    Hu & Bentler (1999). Full references: ``docs/references.md``.
+    """
     return cfa_fit(scores, pillar_items(scores, items))
