@@ -409,6 +409,7 @@ def run_cleaning(raw_paths: list[str | Path], out_dir: str | Path, codebook: Cod
                  key: str | None = None) -> CleanResult:
     """Read every export, clean, and write the outputs. A bad file raises before anything is written."""
     cb = codebook or load_codebook()
+    raw, infos = read_exports(list(raw_paths), cb)
     sample = sample_dir().resolve()
     real = [p for p in raw_paths if sample not in Path(p).resolve().parents]
     if real and pseudonym_key_source(key) == "default":
@@ -416,7 +417,6 @@ def run_cleaning(raw_paths: list[str | Path], out_dir: str | Path, codebook: Cod
             f"cleaning {Path(real[0]).name} with the PUBLIC default pseudonym key: anyone can recompute the "
             "respondent keys from names and phones. Set DGR_PSEUDONYM_KEY to a secret before cleaning real data.",
             PseudonymKeyWarning, stacklevel=2)
-    raw, infos = read_exports(list(raw_paths), cb)
     result = clean_responses(raw, cb, encodings=[i.encoding for i in infos], key=key)
     result.log["files"] = [{"file": Path(i.path).name, "format": i.format, "encoding": i.encoding, "rows": i.rows,
                             "sheet": i.sheet} for i in infos]
