@@ -109,6 +109,7 @@ def omega(scores: pd.DataFrame, items: pd.DataFrame, n_boot: int = 300, seed: in
     The BCa interval (``scipy.stats.bootstrap`` over resampled agencies) refits the model with a
     batched ML routine (:func:`one_factor_ml`) that reaches the same optimum as factor_analyzer.
     Columns: pillar, n, k, omega_total, ci_low, ci_high, scale.
+
     Parameters
     ----------
     scores : pandas.DataFrame
@@ -180,6 +181,7 @@ def item_analysis(scores: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     of its pillar (listwise complete cases per pillar, as in :func:`cronbach_alpha`).
     Columns: item, pillar, n, item_total_r, alpha_if_deleted, flag_low_item_total,
     threshold_source.
+
     Parameters
     ----------
     scores : pandas.DataFrame

@@ -104,6 +104,7 @@ def icc_reml(values: pd.Series, groups: pd.Series) -> pd.DataFrame:
     disagree on this survey's scores (lbfgs stops at tau2 = 0 with an infinite likelihood and
     reports convergence; bfgs stops short), so the estimate depended on which one stopped where;
     the unit tests check this fit against MixedLM's best likelihood and the ANOVA identity.
+
     Parameters
     ----------
     values : pandas.Series
@@ -216,6 +217,7 @@ def compare_to_national(agency_scores: pd.Series, groups: pd.Series, alpha: floa
     "not different"; "not tested" for a province with one agency (no variance to test with) or
     when no other province has data. Columns: group, n, mean, national_mean, diff, t, df, p,
     p_adj, label.
+
     Parameters
     ----------
     agency_scores : pandas.Series

@@ -48,6 +48,7 @@ def omega_hierarchical(scores: pd.DataFrame, items: pd.DataFrame, rotation: str 
     correlation matrix: ``omega_h = (sum general)^2 / Vt``, ``omega_total = 1 - sum(u^2) / Vt``.
     Columns: n, k, n_group_factors, omega_h, omega_total, ecv (explained common variance of
     the general factor).
+
     Parameters
     ----------
     scores : pandas.DataFrame
@@ -114,6 +115,7 @@ def kmo_bartlett(scores: pd.DataFrame) -> pd.DataFrame:
     "overall"``) carries the overall KMO and Bartlett's chi-square, df and p; the item rows carry
     each item's MSA (their Bartlett columns are empty). Columns: variable, n, msa, kaiser_label,
     bartlett_chi2, bartlett_df, bartlett_p.
+
     Parameters
     ----------
     scores : pandas.DataFrame
@@ -180,6 +182,7 @@ def efa(scores: pd.DataFrame, items: pd.DataFrame, n_factors: int = 6, rotation:
     so that it can be compared with the item's pillar. Variance explained is from the pattern
     loadings (under an oblique rotation the factors overlap, so it does not add up exactly).
     Too few complete cases: the tables keep their shape, values missing, and ``note`` says why.
+
     Parameters
     ----------
     scores : pandas.DataFrame
@@ -238,6 +241,7 @@ def parallel_analysis(scores: pd.DataFrame, n_iter: int = 100, seed: int = 0,
     (listwise complete cases); a component is retained while its eigenvalue exceeds the
     random ``quantile`` (Glorfeld 1995 uses the 95th percentile). Columns: component,
     eigenvalue, random_mean, random_quantile, retain.
+
     Parameters
     ----------
     scores : pandas.DataFrame
@@ -311,6 +315,7 @@ def cfa_fit(data: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
       root mean square over the lower triangle including the diagonal.
 
     Columns: n, chi2, df, p, cfi, tli, rmsea, rmsea_ci_low, rmsea_ci_high, srmr.
+
     Parameters
     ----------
     data : pandas.DataFrame
