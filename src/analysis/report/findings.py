@@ -62,7 +62,7 @@ def sensitivity_summary(sobol: pd.DataFrame, negligible: float = 0.05) -> str:
 def agreement_summary(icc: pd.DataFrame) -> str:
     """ICC(1) and ICC(2) of the index, and the province size ICC(2) refers to."""
     row = icc[(icc["score"] == "index")].set_index("type")
-    if row.loc["ICC2", "icc"] != row.loc["ICC2", "icc"]:  # NaN: one province
+    if pd.isna(row.loc["ICC2", "icc"]):  # one province: no between-province variance
         return "With a single province there is no between-province variance to estimate."
     return (f"For the index, ICC(1) = {row.loc['ICC1', 'icc']:.2f}: {row.loc['ICC1', 'icc']:.0%} of the variance in "
             f"agency scores lies between provinces. ICC(2) = {row.loc['ICC2', 'icc']:.2f} is the reliability of a "
