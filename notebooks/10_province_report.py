@@ -34,22 +34,23 @@ from analysis.report.markup import esc
 if lang not in LANGS:
     raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
 d = pr.load_province(province, resolve(outputs))
+s = text.sections(d, lang)
 T = group("headings", lang)  # the words themselves are in src/analysis/report/templates/
 title = pr.name(d, lang) if lang == "th" else f"{pr.name(d, lang)} ({d.province['name_th']})"
-display(Markdown(f"# {T['title']}: {esc(title)}\n\n## {T['overview']}\n\n{text.render('headline', d, lang)}\n\n"
-                 f"{text.render('comparison', d, lang)}"))
+display(Markdown(f"# {T['title']}: {esc(title)}\n\n## {T['overview']}\n\n{s['headline']}\n\n"
+                 f"{s['comparison']}"))
 
 # %% tags=["remove-input"]
 if d.has_data:  # a province without a usable response has no pillar scores to show
-    display(Markdown(f"## {T['pillars']}\n\n{text.render('pillars', d, lang)}"))
+    display(Markdown(f"## {T['pillars']}\n\n{s['pillars']}"))
     display(HTML(html_charts.pillar_comparison(d, lang)))
 
 # %% tags=["remove-input"]
-display(Markdown(f"## {T['agencies']}\n\n{text.render('agencies', d, lang)}"))
+display(Markdown(f"## {T['agencies']}\n\n{s['agencies']}"))
 if d.has_data:
     display(HTML(html_charts.agency_heatmap(d, lang)))
 
 # %% tags=["remove-input"]
 if d.has_data:
-    display(Markdown(f"## {T['recommendations']}\n\n{text.render('recommendations', d, lang)}"))
-display(Markdown(f"## {T['caveats']}\n\n{text.render('caveats', d, lang)}\n\n{text.methods(lang)}"))
+    display(Markdown(f"## {T['recommendations']}\n\n{s['recommendations']}"))
+display(Markdown(f"## {T['caveats']}\n\n{s['caveats']}\n\n{text.methods(lang)}"))

@@ -89,11 +89,13 @@ def bootstrap_means(x: np.ndarray, n: np.ndarray, n_boot: int, rng: np.random.Ge
     return out
 
 
-def _rank_or_missing(values: np.ndarray, has_data: np.ndarray) -> np.ndarray:
-    """Ranks (1 = highest) of the provinces with data; missing (``<NA>``) for the others."""
-    ranks = rank_desc(values).astype(float)
-    ranks[~has_data] = np.nan
-    return ranks
+def for_all_provinces(values: np.ndarray, has_data: np.ndarray,
+                      integer: bool = False) -> np.ndarray | pd.arrays.IntegerArray:
+    """``values`` of the provinces with data spread over every province, missing for the others;
+    as nullable integers (``<NA>``) for ranks."""
+    full = np.full(len(has_data), np.nan)
+    full[has_data] = values
+    return pd.array(full, dtype="Int64") if integer else full
 
 
 def province_bootstrap(agencies: pd.DataFrame, codebook: Codebook, n_boot: int = 2000, confidence: float = 0.95,
@@ -133,11 +135,8 @@ def province_bootstrap(agencies: pd.DataFrame, codebook: Codebook, n_boot: int =
     ranks = rank_desc(index_draws)[has]
     tail = (1 - rank_interval) / 2 * 100
     out["n_ranked"] = int(has.sum())
-    out["rank"] = pd.array(_rank_or_missing(out["index"].to_numpy(), has), dtype="Int64")
-    for col, values in (("rank_median", np.median(ranks, axis=1)),
-                        ("rank_low", np.percentile(ranks, tail, axis=1, method="lower")),
-                        ("rank_high", np.percentile(ranks, 100 - tail, axis=1, method="higher"))):
-        full = np.full(len(out), np.nan)
-        full[has] = values
-        out[col] = full if col == "rank_median" else pd.array(full, dtype="Int64")
+    out["rank"] = for_all_provinces(rank_desc(out["index"].to_numpy())[has], has, integer=True)
+    out["rank_median"] = for_all_provinces(np.median(ranks, axis=1), has)
+    out["rank_low"] = for_all_provinces(np.percentile(ranks, tail, axis=1, method="lower"), has, integer=True)
+    out["rank_high"] = for_all_provinces(np.percentile(ranks, 100 - tail, axis=1, method="higher"), has, integer=True)
     return out

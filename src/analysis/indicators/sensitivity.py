@@ -18,6 +18,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
 from analysis.core.numerics import group_sum, rank_desc
+from analysis.indicators.bootstrap import for_all_provinces
 from analysis.indicators.choices import AGGREGATIONS, MISSING, NORMALISATIONS, WEIGHTINGS, Choices
 from analysis.indicators.scores import (
     aggregate,
@@ -107,18 +108,14 @@ def choice_uncertainty(clean: pd.DataFrame, codebook: Codebook, base: Choices, n
     rng = np.random.default_rng(seed)
     unit = rng.random((n_draws, 4 + k))
     ranks = np.column_stack([rank_desc(_evaluate(model, u, perturbation))[has] for u in unit])
-    columns = {
-        "rank_nominal": nominal_rank,
-        "mc_rank_median": np.median(ranks, axis=1),
-        "mc_rank_p05": np.percentile(ranks, 5, axis=1, method="lower"),
-        "mc_rank_p95": np.percentile(ranks, 95, axis=1, method="higher"),
-        "mc_mean_abs_shift": np.abs(ranks - nominal_rank[:, None]).mean(axis=1),
-    }
-    rank_table = pd.DataFrame({"province": model.provinces})
-    for name, values in columns.items():  # provinces without data: no rank
-        full = np.full(len(model.provinces), np.nan)
-        full[has] = values
-        rank_table[name] = full if name in ("mc_rank_median", "mc_mean_abs_shift") else pd.array(full, dtype="Int64")
+    rank_table = pd.DataFrame({  # provinces without data: no rank
+        "province": model.provinces,
+        "rank_nominal": for_all_provinces(nominal_rank, has, integer=True),
+        "mc_rank_median": for_all_provinces(np.median(ranks, axis=1), has),
+        "mc_rank_p05": for_all_provinces(np.percentile(ranks, 5, axis=1, method="lower"), has, integer=True),
+        "mc_rank_p95": for_all_provinces(np.percentile(ranks, 95, axis=1, method="higher"), has, integer=True),
+        "mc_mean_abs_shift": for_all_provinces(np.abs(ranks - nominal_rank[:, None]).mean(axis=1), has),
+    })
     names = [*_LEVELS, *(f"w_{p}" for p in model.pillar_ids)]
     sobol = pd.DataFrame({"choice": [*_LEVELS, "pillar_weights"]})
     if has.sum() < 2:  # one province or none: no ranking, nothing for a choice to shift

@@ -18,7 +18,7 @@ from typing import Any
 
 import jinja2
 
-from analysis.report.labels import LANGS, label, labels
+from analysis.report.labels import LANGS, label
 from analysis.report.province import (
     ProvinceData,
     band_name,
@@ -53,8 +53,7 @@ def context(d: ProvinceData, lang: str) -> dict[str, Any]:
     """The facts the templates put into words, in the language's names."""
     p = d.province
     q = d.quarantine["primary_reason"].value_counts() if len(d.quarantine) else None
-    quarantine = [(label("reasons", k, lang) if k in labels()["reasons"] else k, int(v))
-                  for k, v in (q.items() if q is not None else [])]
+    quarantine = [(label("reasons", k, lang), int(v)) for k, v in (q.items() if q is not None else [])]
     icc = d.icc[(d.icc["type"] == "ICC2") & (d.icc["score"] == "index")]["icc"].iloc[0]
     rule = threshold("icc2")
     responded = set(d.agencies["agency"])
@@ -97,12 +96,18 @@ def context(d: ProvinceData, lang: str) -> dict[str, Any]:
     return c
 
 
-def render(section: str, d: ProvinceData, lang: str) -> str:
-    """One section of the page (Markdown with values escaped), e.g. ``render("headline", d, "th")``."""
+def sections(d: ProvinceData, lang: str) -> dict[str, str]:
+    """Every section of the page (Markdown, values escaped) from one context, keyed by :data:`SECTIONS`."""
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
-    macro = getattr(environment().get_template(f"province.{lang}.md.j2").module, section)
-    return str(macro(context(d, lang)))
+    module = environment().get_template(f"province.{lang}.md.j2").module
+    c = context(d, lang)
+    return {name: str(getattr(module, name)(c)) for name in SECTIONS}
+
+
+def render(section: str, d: ProvinceData, lang: str) -> str:
+    """One section of the page, e.g. ``render("headline", d, "th")`` (see :func:`sections`)."""
+    return sections(d, lang)[section]
 
 
 def methods(lang: str) -> str:
