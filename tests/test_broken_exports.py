@@ -25,7 +25,8 @@ import pytest
 from openpyxl import Workbook
 
 from analysis.cleaning.clean import run_cleaning
-from analysis.cleaning.reading import REQUIRED_META, ExportError, read_export, read_exports
+from analysis.cleaning.errors import ExportError
+from analysis.cleaning.reading import REQUIRED_META, read_export, read_exports
 from analysis.core.paths import sample_dir
 from analysis.instrument.codebook import Codebook
 

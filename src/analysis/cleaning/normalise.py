@@ -246,11 +246,23 @@ def _parse_scale(item: Item, low: str, codebook: Codebook) -> Answer:
     return Answer(x, "ok") if lo <= x <= hi else Answer(math.nan, "out_of_range")
 
 
-def _parse_multi_select(item: Item, low: str, rules: dict[str, Any]) -> Answer:
-    """A multi-select answer: the number of options chosen (each named by code, Thai or English label;
-    delimited by the codebook's delimiters, or by spaces when every word is an option code)."""
+def chosen_options(item: Item, text: str, rules: dict[str, Any] | None = None) -> frozenset[str] | None:
+    """The option codes a multi-select answer names, or ``None`` when a part names no option.
+
+    Options are named by code, Thai or English label, separated by the codebook's delimiters, or by
+    spaces when every word is an option code (KoboToolbox / ODK). A "none of these" answer is the
+    empty set.
+
+    >>> from analysis.instrument.codebook import load_codebook
+    >>> item = load_codebook().item("p1_2_4")
+    >>> sorted(chosen_options(item, "citizen_portal biz_portal") or []) == sorted(
+    ...     chosen_options(item, "citizen_portal|biz_portal") or [])
+    True
+    """
+    rules = rules or load_rules()
+    low = thai_digit_to_arabic_digit(clean_text(text, rules)).lower()
     if low in _lookup(rules, "none_selected"):
-        return Answer(0.0, "ok")
+        return frozenset()
     opts = {clean_text(n, rules).lower(): o.code for o in item.options or [] for n in (o.code, o.label_th, o.label_en)}
     parts = [p.strip() for p in re.split(f"[{re.escape(OPTION_DELIMITERS)}]", low) if p.strip()]
     chosen = {opts.get(p) for p in parts}
@@ -258,8 +270,14 @@ def _parse_multi_select(item: Item, low: str, rules: dict[str, Any]) -> Answer:
     if None in chosen and len(parts) == 1 and all(t in codes for t in low.split()):
         chosen = set(low.split())  # KoboToolbox / ODK: option codes separated by spaces
     if None in chosen or not chosen:
-        return Answer(math.nan, "unrecognised")
-    return Answer(float(len(chosen)), "ok")
+        return None
+    return frozenset(c for c in chosen if c is not None)
+
+
+def _parse_multi_select(item: Item, text: str, rules: dict[str, Any]) -> Answer:
+    """A multi-select answer: the number of options chosen (:func:`chosen_options`)."""
+    chosen = chosen_options(item, text, rules)
+    return Answer(math.nan, "unrecognised") if chosen is None else Answer(float(len(chosen)), "ok")
 
 
 def _parse_quantity(item: Item, low: str) -> Answer:
@@ -284,7 +302,7 @@ def parse_answer(item: Item, text: str, codebook: Codebook, rules: dict[str, Any
     if item.type in ("likert", "maturity"):
         return _parse_scale(item, low, codebook)
     if item.type == "multi_select":
-        return _parse_multi_select(item, low, rules)
+        return _parse_multi_select(item, s, rules)
     return _parse_quantity(item, low)
 
 

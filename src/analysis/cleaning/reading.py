@@ -20,6 +20,7 @@ from xml.etree import ElementTree
 
 import pandas as pd
 
+from analysis.cleaning.errors import ExportError
 from analysis.instrument.codebook import Codebook
 
 REQUIRED_META = ["submission_id", "submitted_at", "province", "agency", "respondent_name",
@@ -28,19 +29,6 @@ OPTIONAL = ["comments"]
 # UTF-8 encodes Thai (U+0E00-U+0E7F) as E0 B8 xx or E0 B9 xx: a line holding such bytes that is valid
 # UTF-8, in a file where other lines are not, means the file mixes encodings.
 _UTF8_THAI = re.compile(rb"\xe0[\xb8\xb9][\x80-\xbf]")
-
-
-class ExportError(ValueError):
-    """A raw export that cannot be read; the message names the file (and row/column)."""
-
-    def __init__(self, path: str | Path, problem: str, row: int | None = None, column: str | None = None):
-        where = str(path)
-        if row is not None:
-            where += f", row {row}"
-        if column is not None:
-            where += f", column '{column}'"
-        super().__init__(f"{where}: {problem}")
-        self.path, self.problem, self.row, self.column = str(path), problem, row, column
 
 
 @dataclass(frozen=True)
