@@ -21,11 +21,14 @@
 # province and region, and how the answers of each item type were typed. Nothing here changes the
 # data; cleaning is `01_clean_responses`.
 #
-# Parameters (papermill): `raw_path`, the export to describe, and `codebook_path`; like every
-# notebook's paths, relative to the project root (or absolute).
+# Parameters (papermill): `raw_paths`, the exports to describe (any platform's layout; all of them
+# are described together), `column_map` (a mapping file of source headers to items; default `None`:
+# `params/column_map.yaml`) and `codebook_path`; like every notebook's paths, relative to the
+# project root (or absolute).
 
 # %% tags=["parameters"]
-raw_path = "data/sample/survey_export.csv"
+raw_paths = ["data/sample/survey_export.csv"]
+column_map = None
 codebook_path = "params/questionnaire.yaml"
 
 # %%
@@ -34,7 +37,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from analysis.cleaning import describe
-from analysis.cleaning.reading import read_export
+from analysis.cleaning.reading import read_exports
 from analysis.core.paths import resolve
 from analysis.instrument.codebook import load_codebook
 from analysis.report import charts, findings
@@ -42,10 +45,13 @@ from analysis.report import charts, findings
 pd.set_option("display.max_rows", 80, "display.max_colwidth", 70, "display.width", 160)
 charts.use_thai_font()
 cb = load_codebook(resolve(codebook_path))
-raw, info = read_export(resolve(raw_path), cb)
+raw, infos = read_exports([resolve(p) for p in raw_paths], cb, column_map=resolve(column_map) if column_map else None)
 print(f"{cb.instrument.name_en} (version {cb.instrument.version})")
 print(f"{len(cb.pillars)} pillars, {sum(len(p.indicators) for p in cb.pillars)} indicators, {len(cb.items)} items")
-print(f"export: {info.rows} submissions, {info.format}, encoding {info.encoding}")
+print(f"{len(infos)} export(s), {len(raw)} submissions in all:")
+for info in infos:
+    print(f"  {info.path.rsplit('/', 1)[-1]}: {info.rows} submissions, {info.format}, encoding {info.encoding}, "
+          f"platform {info.platform}, {len(cb.items) - len(info.missing_items)} of {len(cb.items)} items")
 
 # %% [markdown]
 # ## The framework: six pillars

@@ -21,13 +21,16 @@
 # reasons) or *superseded* (replaced by a later submission of the same agency). Personal data
 # (respondent name, position, phone, e-mail) is dropped; a keyed hash links re-submissions.
 #
-# Parameters (papermill): `raw_paths`, a list of CSV/XLSX exports (paths relative to the project
-# root or absolute), and `out_dir`, where results are written (default `outputs/clean`). The rules
-# and thresholds are in `params/cleaning.yaml`.
+# Parameters (papermill): `raw_paths`, a list of CSV/XLSX exports in the order they were exported
+# (paths relative to the project root or absolute; any platform's layout), `out_dir`, where results
+# are written (default `outputs/clean`), and `column_map`, a mapping file of source headers to items
+# (default `None`: `params/column_map.yaml`). The rules and thresholds are in `params/cleaning.yaml`
+# and `params/columns.yaml`.
 
 # %% tags=["parameters"]
 raw_paths = ["data/sample/survey_export.csv"]
 out_dir = "outputs/clean"
+column_map = None
 
 # %%
 import matplotlib.pyplot as plt
@@ -40,12 +43,47 @@ from analysis.report import charts
 
 pd.set_option("display.max_rows", 100, "display.max_colwidth", 60, "display.width", 160)
 charts.use_thai_font()
-result = run_cleaning([resolve(p) for p in raw_paths], resolve(out_dir))
+result = run_cleaning([resolve(p) for p in raw_paths], resolve(out_dir),
+                      column_map=resolve(column_map) if column_map else None)
 log = result.log
 rules = load_rules()
-print("files read:")
-for f in log["files"]:
-    print(f"  {f['file']}: {f['rows']} rows, {f['format']}, encoding {f['encoding']}")
+files = pd.DataFrame([{
+    "file": f["file"], "platform": f["platform"], "format": f["format"], "encoding": f["encoding"],
+    "rows read": f["rows"], "columns unmatched": len(f["columns_unmatched"]), "items missing": len(f["items_missing"]),
+} for f in log["files"]])
+files
+
+# %% [markdown]
+# ## Reading: which column holds which item
+#
+# Each source column is matched to a questionnaire item or an export field by its item id, a
+# platform's group path (`P1/p1_1_1`), the platform's own metadata names (`_uuid`,
+# `SubmissionDate`, `ประทับเวลา`), the Thai or English question text, or a usual label of the form's
+# own questions ("จังหวัด", "หน่วยงาน"). Nothing is guessed: a column that fits two items stops
+# cleaning with the candidates. Overrides go in `params/column_map.yaml`. The full table is
+# `column_mapping.csv`; how each column was matched:
+
+# %%
+result.mapping.groupby(["file", "method"], dropna=False).size().rename("columns").reset_index()
+
+# %% [markdown]
+# Columns matched to nothing are not read (so a column of personal data the form added never reaches
+# the outputs), and items no column holds are blank for every row:
+
+# %%
+pd.DataFrame({
+    "file": [f["file"] for f in log["files"]],
+    "columns not read": [", ".join(f["columns_unmatched"]) or "-" for f in log["files"]],
+    "items missing": [", ".join(f["items_missing"]) or "-" for f in log["files"]],
+    "notes": ["; ".join(f["notes"]) or "-" for f in log["files"]],
+})
+
+# %% [markdown]
+# Every sheet and every row of each file is accounted for: the header row, title rows above it,
+# blank rows, data rows, or the reason a sheet holds no survey table.
+
+# %%
+pd.DataFrame([{"file": f["file"], **s} for f in log["files"] for s in f["sheets"]])
 
 # %% [markdown]
 # ## Accounting: every raw row ends in exactly one place
@@ -63,8 +101,10 @@ accounting
 # ## What each rule did
 #
 # **Text**: Unicode NFC; zero-width characters (U+200B, U+200C, U+200D, U+FEFF) and non-breaking
-# spaces removed; "เเ" typed for "แ" repaired; Thai digits read as numbers; Buddhist-Era dates
-# (four- and two-digit years) converted. **Names**: province and agency text matched to codes,
+# spaces removed; "เเ" typed for "แ" and "ํา" typed for "ำ" repaired; Thai digits read as numbers.
+# **Times**: Buddhist-Era and Gregorian years, Thai and English month names, ISO times with
+# offsets, 12-hour clocks and Excel serial numbers, all in Thai local time; a year outside the
+# plausible window (or a two-digit year that fits both eras) is flagged, never guessed. **Names**: province and agency text matched to codes,
 # exactly or, for a close misspelling, only when the similarity reaches the threshold and clearly
 # beats the runner-up; unknown or ambiguous names are quarantined, never guessed.
 
@@ -75,6 +115,7 @@ text_rules
 
 # %%
 print(f"dates in Buddhist Era converted: {r['dates_buddhist_era']}; dates not understood: {r['dates_unparsed']}")
+print(f"timestamp forms: {r['dates_by_form']}; flagged (left empty): {len(r['dates_flagged'])}")
 print(f"province matches: {r['province_match']}; agency matches: {r['agency_match']}")
 print(f"fuzzy threshold: similarity >= {rules['names']['fuzzy_min_similarity']}, "
       f"margin over the runner-up >= {rules['names']['fuzzy_margin']}")
@@ -137,10 +178,16 @@ result.quarantine[["submission_id", "source_row", "province_text", "agency_text"
 # ## Re-submissions
 #
 # When an agency submitted more than once, its latest complete submission is kept and the others
-# are listed with the id that replaced them.
+# are listed with the id that replaced them. A complete submission beats an incomplete one; then
+# the later parsed time wins; when times tie or are missing, the later file, then the later row
+# (so cumulative exports, given in the order they were downloaded, keep the newest copy). An id
+# shared by different provinces or agencies (ids that restart in each file) is scoped by its file,
+# and a blank id (Google Forms has none) stands in as file and row.
 
 # %%
-result.superseded[["submission_id", "superseded_by", "province", "agency", "answered_share"]].head(10)
+print("what decided each superseded row:", r["superseded_decided_by"])
+print("submission ids:", r["submission_ids"])
+result.superseded[["submission_id", "superseded_by", "decided_by", "province", "agency", "answered_share"]].head(10)
 
 # %% [markdown]
 # ## Response rates

@@ -4,7 +4,6 @@ spellings and abbreviations, zero-width characters, เเ typed for แ)."""
 from __future__ import annotations
 
 import math
-from datetime import datetime
 
 import pytest
 
@@ -14,7 +13,6 @@ from analysis.cleaning.normalise import (
     clean_text,
     parse_answer,
     parse_number,
-    parse_submitted_at,
 )
 from analysis.core.safeio import neutralise_cell
 from analysis.instrument.reference import load_agencies, load_provinces
@@ -49,21 +47,6 @@ def test_clean_text(raw, clean) -> None:
 )
 def test_parse_number(text, value) -> None:
     assert parse_number(text) == value
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("15/08/2561 10:23:11", datetime(2018, 8, 15, 10, 23, 11)),
-        ("๑๕/๐๘/๒๕๖๑ ๑๐:๒๓:๑๑", datetime(2018, 8, 15, 10, 23, 11)),
-        ("15/08/61 10:23", datetime(2018, 8, 15, 10, 23)),
-        ("2018-08-15 10:23:11", datetime(2018, 8, 15, 10, 23, 11)),
-        ("15/08/2018", datetime(2018, 8, 15)),
-        ("not a date", None),
-    ],
-)
-def test_parse_submitted_at(text, expected) -> None:
-    assert parse_submitted_at(text) == expected
 
 
 @pytest.mark.parametrize(

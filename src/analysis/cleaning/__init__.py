@@ -2,4 +2,4 @@
 validation, de-duplication and quarantine, and a description of the raw export.
 """
 
-__all__ = ["clean", "describe", "normalise", "privacy", "reading"]
+__all__ = ["clean", "columns", "describe", "errors", "grids", "normalise", "privacy", "reading", "timestamps"]

@@ -38,10 +38,10 @@ from analysis.cleaning.normalise import (
     has_invisible,
     load_rules,
     parse_answers,
-    parse_submitted_at,
 )
 from analysis.cleaning.privacy import scrub_column
-from analysis.cleaning.reading import read_exports
+from analysis.cleaning.reading import ExportInfo, read_exports
+from analysis.cleaning.timestamps import parse_timestamps
 from analysis.core.paths import sample_dir
 from analysis.core.safeio import write_json, write_table
 from analysis.instrument.codebook import Codebook, load_codebook
@@ -62,9 +62,9 @@ REASONS = {
     "agency_blank": "agency left blank",
     "agency_unknown": "agency text matches none of the 19 agency types",
     "agency_ambiguous": "agency text is close to more than one agency type",
+    "agency_other_province": "agency text names another province than the province column",
     "too_few_items": "fewer items answered than the minimum share",
     "straight_lining": "the same answer to every likert and maturity item",
-    "duplicate_submission_id": "submission id already used by an earlier row",
 }
 
 
@@ -81,6 +81,7 @@ class CleanResult:
     superseded: pd.DataFrame
     answer_flags: pd.DataFrame
     log: dict[str, Any] = field(default_factory=dict)
+    mapping: pd.DataFrame = field(default_factory=pd.DataFrame)  # source column -> item or field, per file
 
 
 class PseudonymKeyWarning(UserWarning):
@@ -136,6 +137,7 @@ class _Rows:
     reasons: pd.DataFrame
     state: pd.Series  # clean | quarantined | superseded
     superseded_by: pd.Series
+    decided_by: pd.Series
 
 
 def _identify(df: pd.DataFrame, rules: dict[str, Any], provinces: pd.DataFrame, agencies: pd.DataFrame,
@@ -147,9 +149,7 @@ def _identify(df: pd.DataFrame, rules: dict[str, Any], provinces: pd.DataFrame, 
     meta = pd.DataFrame(index=df.index)
     meta["source_file"] = df["source_file"]
     meta["source_row"] = df["source_row"]
-    meta["submission_id"] = df["submission_id"].map(clean_text)
-    ts = df["submitted_at"].map(lambda s: parse_submitted_at(s, rules))
-    meta["submitted_at"] = pd.to_datetime(ts)
+    meta["submitted_at"], meta["time_status"], meta["time_form"] = _times(df, rules)
     pm = ProvinceMatcher(provinces, rules).match_many(df["province"].fillna("").astype(str))
     am = AgencyMatcher(agencies, provinces, rules).match_many(df["agency"].fillna("").astype(str))
     meta["province_text"] = df["province"].map(clean_text)
@@ -160,7 +160,39 @@ def _identify(df: pd.DataFrame, rules: dict[str, Any], provinces: pd.DataFrame, 
     meta["agency_match"] = am["method"]
     meta["comments"] = df.get("comments", pd.Series("", index=df.index)).map(clean_text)
     meta["respondent_key"] = pseudonym(_identity(df), key)
+    meta["submission_id"], meta["id_source"] = _submission_ids(df, meta)
     return meta, pm, am
+
+
+def _times(df: pd.DataFrame, rules: dict[str, Any]) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parsed submission times (Thai local time), their status and form
+    (:func:`analysis.cleaning.timestamps.parse_timestamps`); a platform's UTC column is converted."""
+    text = df["submitted_at"].fillna("").astype(str)
+    utc = df.get("time_zone", pd.Series("", index=df.index)) == "UTC"
+    parts = [parse_timestamps(text[~utc], rules), parse_timestamps(text[utc], rules, assume_utc=True)]
+    t = pd.concat([p for p in parts if len(p)]).reindex(df.index) if len(df) else parse_timestamps(text, rules)
+    return t["value"].astype("datetime64[ns]"), t["status"], t["form"]
+
+
+def _submission_ids(df: pd.DataFrame, meta: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Each row's submission id, and where it comes from.
+
+    ``given``: the export's own id. Rows that share an id and a province and agency are versions of
+    one submission (a cumulative export, an edit) and keep it. ``stand_in``: a blank id (Google Forms
+    has none) becomes ``file#r<row>``. ``scoped``: an id that several provinces or agencies share (ids
+    that restart in each file) becomes ``file#id``, and ``file#id#r<row>`` if it still collides.
+    """
+    given = df["submission_id"].map(clean_text)
+    file, row = df["source_file"].astype(str), df["source_row"].astype(str)
+    ident = meta["province"].fillna("?").astype(str) + "|" + meta["agency"].fillna("?").astype(str)
+    ids, how = given.copy(), pd.Series("given", index=df.index, dtype=object)
+    blank = given == ""
+    ids[blank], how[blank] = file[blank] + "#r" + row[blank], "stand_in"
+    shared = ident[~blank].groupby(given[~blank]).transform("nunique").reindex(df.index, fill_value=1) > 1
+    ids[shared], how[shared] = file[shared] + "#" + given[shared], "scoped"
+    still = shared & (ident[shared].groupby(ids[shared]).transform("nunique").reindex(df.index, fill_value=1) > 1)
+    ids[still] = ids[still] + "#r" + row[still]
+    return ids, how
 
 
 def _flag(df: pd.DataFrame, meta: pd.DataFrame, pm: pd.DataFrame, am: pd.DataFrame, scores: pd.DataFrame,
@@ -178,15 +210,20 @@ def _flag(df: pd.DataFrame, meta: pd.DataFrame, pm: pd.DataFrame, am: pd.DataFra
             reasons[f"{what}_{method}"] = m["method"] == method
     reasons["too_few_items"] = meta["answered_share"] < q["min_answered_share"]
     reasons["straight_lining"] = _straight_lining(scores, codebook, q["straight_lining_min_items"])
-    reasons["duplicate_submission_id"] = meta["submission_id"].duplicated(keep="first")
+    named = am["named_province"]
+    reasons["agency_other_province"] = named.notna() & meta["province"].notna() & (named != meta["province"])
     return reasons
 
 
-def _deduplicate(meta: pd.DataFrame, reasons: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Where each row ends, and the id that superseded it.
+def _deduplicate(meta: pd.DataFrame, reasons: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Where each row ends, the id that superseded it, and what decided it.
 
     Among rows whose identity is usable, the latest complete submission of a province and agency
-    wins; earlier ones are superseded. Returns ``(state, superseded_by)``.
+    wins: complete before incomplete, then by parsed submission time, then by file order and row
+    (a row whose time is missing counts as earlier than any timed one). Earlier ones are superseded.
+    Returns ``(state, superseded_by, decided_by)``; ``decided_by`` is ``complete`` (the winner is
+    complete, the row is not), ``later_time``, ``later_file`` or ``later_row`` (times equal or
+    missing) for superseded rows.
     """
     n_raw = len(meta)
     identity_bad = reasons.drop(columns=["too_few_items", "straight_lining"]).any(axis=1)
@@ -196,15 +233,24 @@ def _deduplicate(meta: pd.DataFrame, reasons: pd.DataFrame) -> tuple[pd.Series, 
     keys = [order["province"], order["agency"]]
     is_last = order.groupby(keys, sort=False).cumcount(ascending=False).to_numpy() == 0
     has_complete = order.groupby(keys, sort=False)["_complete"].transform("any").to_numpy()
-    winner_id = order.groupby(keys, sort=False)["submission_id"].transform("last")
+    winner = order.groupby(keys, sort=False)[["submission_id", "_complete", "submitted_at", "source_file"]
+                                             ].transform("last")
     row_state = np.full(n_raw, "quarantined", dtype=object)
     superseded_by = np.full(n_raw, None, dtype=object)
+    decided_by = np.full(n_raw, None, dtype=object)
     pos = order["_pos"].to_numpy()
     row_state[pos[has_complete & is_last]] = "clean"
     losers = has_complete & ~is_last
     row_state[pos[losers]] = "superseded"
-    superseded_by[pos[losers]] = winner_id.to_numpy()[losers]
-    return pd.Series(row_state, index=meta.index), pd.Series(superseded_by, index=meta.index)
+    superseded_by[pos[losers]] = winner["submission_id"].to_numpy()[losers]
+    later_time = (order["submitted_at"].notna() & (winner["submitted_at"] > order["submitted_at"])).to_numpy()
+    why = np.where(~order["_complete"].to_numpy() & winner["_complete"].to_numpy(), "complete",
+                   np.where(later_time, "later_time",
+                            np.where(winner["source_file"].to_numpy() != order["source_file"].to_numpy(),
+                                     "later_file", "later_row")))
+    decided_by[pos[losers]] = why[losers]
+    index = meta.index
+    return pd.Series(row_state, index=index), pd.Series(superseded_by, index=index), pd.Series(decided_by, index=index)
 
 
 def _split(rows: _Rows, df: pd.DataFrame, codebook: Codebook,
@@ -228,6 +274,7 @@ def _split(rows: _Rows, df: pd.DataFrame, codebook: Codebook,
                                                   "submitted_at", "province", "agency", "n_answered",
                                                   "answered_share", "respondent_key"]].copy()
     superseded["superseded_by"] = rows.superseded_by[state == "superseded"]
+    superseded["decided_by"] = rows.decided_by[state == "superseded"]
     superseded = superseded.reset_index(drop=True)
 
     status = rows.status
@@ -265,12 +312,12 @@ def clean_responses(raw: pd.DataFrame, codebook: Codebook, *, encodings: list[st
     meta["n_out_of_range"] = (status == "out_of_range").sum(axis=1)
     meta["n_unrecognised"] = (status == "unrecognised").sum(axis=1)
     reasons = _flag(df, meta, pm, am, score_items(codes, codebook), codebook, rules, provinces)
-    state, superseded_by = _deduplicate(meta, reasons)
+    state, superseded_by, decided_by = _deduplicate(meta, reasons)
     meta["comments"], redactions = scrub_column(meta["comments"], df["respondent_name"].map(clean_text))
     reason_list = reasons.apply(lambda r: [k for k in REASONS if r[k]], axis=1)
     meta["reasons"] = reason_list.map(";".join)
     meta["primary_reason"] = reason_list.map(lambda r: r[0] if r else "")
-    rows = _Rows(meta, codes, status, reasons, state, superseded_by)
+    rows = _Rows(meta, codes, status, reasons, state, superseded_by, decided_by)
     clean, quarantine, superseded, answer_flags = _split(rows, df, codebook, provinces)
     log = _log(rows, clean, quarantine, superseded, raw, rules, encodings or [])
     log["privacy"] = {"free_text_redactions": redactions, "pseudonym_key": pseudonym_key_source(key)}
@@ -305,7 +352,14 @@ def _log(rows: _Rows, clean: pd.DataFrame, quarantine: pd.DataFrame, superseded:
                 {"submission_id": r.submission_id, "text": r.province_text, "province": r.province}
                 for r in meta[meta["province_match"] == "fuzzy"].itertuples()
             ],
-            "dates_unparsed": int(meta["submitted_at"].isna().sum()),
+            "dates_unparsed": int((meta["time_status"] == "unparsed").sum()),
+            "dates_by_form": {k: int(v) for k, v in meta.loc[meta["time_form"] != "", "time_form"]
+                              .value_counts().sort_index().items()},
+            "dates_flagged": [
+                {"source_file": r.source_file, "source_row": int(r.source_row), "submission_id": r.submission_id,
+                 "problem": r.time_status}
+                for r in meta[meta["time_status"].isin(["implausible_year", "ambiguous_year", "unparsed"])].itertuples()
+            ],
             "dates_buddhist_era": int(raw["submitted_at"].map(
                 lambda s: bool(re.search(r"(25\d\d|๒๕[๐-๙][๐-๙])|/\d\d\s|/[๐-๙]{2}\s", str(s)))).sum()),
             "answers_out_of_range": int((status == "out_of_range").to_numpy().sum()),
@@ -313,6 +367,9 @@ def _log(rows: _Rows, clean: pd.DataFrame, quarantine: pd.DataFrame, superseded:
             "answers_unrecognised": int((status == "unrecognised").to_numpy().sum()),
             "answers_blank_in_clean_rows": int((status[in_clean] == "blank").to_numpy().sum()),
             "superseded_resubmissions": int(len(superseded)),
+            "superseded_decided_by": {k: int(v) for k, v in
+                                      superseded["decided_by"].value_counts().sort_index().items()},
+            "submission_ids": {k: int(v) for k, v in meta["id_source"].value_counts().sort_index().items()},
             **_text_fixes(raw, rules),
         },
         "per_province": {
@@ -380,7 +437,8 @@ def write_clean_outputs(result: CleanResult, out_dir: str | Path) -> Path:
 
     Files go to a staging folder beside ``out_dir`` that replaces it only when complete:
     ``clean_responses`` (Parquet + CSV), ``quarantine``, ``superseded``, ``answer_flags``,
-    ``response_rates_province``, ``response_rates_region`` (CSV + Parquet) and ``cleaning_log.json``.
+    ``response_rates_province``, ``response_rates_region``, ``column_mapping`` (CSV + Parquet) and
+    ``cleaning_log.json``.
     """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -390,6 +448,8 @@ def write_clean_outputs(result: CleanResult, out_dir: str | Path) -> Path:
         write_table(result.quarantine, stage / "quarantine")
         write_table(result.superseded, stage / "superseded")
         write_table(result.answer_flags, stage / "answer_flags")
+        if len(result.mapping):
+            write_table(result.mapping, stage / "column_mapping")
         by_province, by_region = response_rates(result.clean)
         write_table(by_province, stage / "response_rates_province")
         write_table(by_region, stage / "response_rates_region")
@@ -405,11 +465,32 @@ def write_clean_outputs(result: CleanResult, out_dir: str | Path) -> Path:
     return out
 
 
+def _file_log(info: ExportInfo) -> dict[str, Any]:
+    """One file in the cleaning log: format, platform, every sheet accounted for, what the mapping found."""
+    m = info.mapping
+    return {
+        "file": Path(info.path).name, "format": info.format, "encoding": info.encoding, "rows": info.rows,
+        "sheet": info.sheet, "platform": info.platform,
+        "sheets": [{"sheet": a.sheet, "status": a.status, "reason": a.reason, "header_row": a.header_row,
+                    "title_rows": a.title_rows, "blank_rows": a.blank_rows, "data_rows": a.data_rows}
+                   for a in info.sheets],
+        "columns_by_method": {k: int(v) for k, v in m.loc[m["method"] != "", "method"].value_counts().sort_index()
+                              .items()},
+        "columns_unmatched": m.loc[m["kind"] == "none", "source"].tolist(),
+        "items_missing": list(info.missing_items),
+        "notes": list(info.notes),
+    }
+
+
 def run_cleaning(raw_paths: list[str | Path], out_dir: str | Path, codebook: Codebook | None = None,
-                 key: str | None = None) -> CleanResult:
-    """Read every export, clean, and write the outputs. A bad file raises before anything is written."""
+                 key: str | None = None, column_map: str | Path | None = None) -> CleanResult:
+    """Read every export, clean, and write the outputs. A bad file raises before anything is written.
+
+    ``column_map`` is a mapping file of source headers to items or fields (default
+    ``params/column_map.yaml`` when it exists); most platform exports need none.
+    """
     cb = codebook or load_codebook()
-    raw, infos = read_exports(list(raw_paths), cb)
+    raw, infos = read_exports(list(raw_paths), cb, column_map=column_map)
     sample = sample_dir().resolve()
     real = [p for p in raw_paths if sample not in Path(p).resolve().parents]
     if real and pseudonym_key_source(key) == "default":
@@ -418,7 +499,8 @@ def run_cleaning(raw_paths: list[str | Path], out_dir: str | Path, codebook: Cod
             "respondent keys from names and phones. Set DGR_PSEUDONYM_KEY to a secret before cleaning real data.",
             PseudonymKeyWarning, stacklevel=2)
     result = clean_responses(raw, cb, encodings=[i.encoding for i in infos], key=key)
-    result.log["files"] = [{"file": Path(i.path).name, "format": i.format, "encoding": i.encoding, "rows": i.rows,
-                            "sheet": i.sheet} for i in infos]
+    result.log["files"] = [_file_log(i) for i in infos]
+    result.mapping = pd.concat([i.mapping.assign(file=Path(i.path).name) for i in infos], ignore_index=True)[
+        ["file", "sheet", "position", "source", "kind", "target", "option", "method", "detail"]]
     write_clean_outputs(result, out_dir)
     return result

@@ -2,7 +2,6 @@
 
 Text: Unicode NFC, zero-width characters and odd spaces, "เเ" typed for "แ", whitespace.
 Numbers: Thai digits, thousands separators, units and percent signs.
-Dates: Buddhist-Era years (four and two digits), Thai digits, ISO forms.
 Names: province text to ISO 3166-2 codes and agency text to the 19 agency codes, exact first,
 then a fuzzy match only above a stated similarity that clearly beats the runner-up.
 Answers: each item's text to its codebook code, with out-of-range and unrecognised answers
@@ -15,7 +14,6 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -38,6 +36,9 @@ def load_rules(path: str | None = None) -> dict[str, Any]:
 # --- text -------------------------------------------------------------------------------------
 
 
+_SARA_AM = re.compile("([\u0e48-\u0e4b]?)\u0e4d([\u0e48-\u0e4b]?)\u0e32")
+
+
 def clean_text(value: Any, rules: dict[str, Any] | None = None) -> str:
     """NFC-normalise, drop zero-width characters, fix "เเ", turn odd spaces to spaces, trim.
 
@@ -52,6 +53,10 @@ def clean_text(value: Any, rules: dict[str, Any] | None = None) -> str:
     for ch in rules["text"]["spaces"]:
         s = s.replace(ch, " ")
     s = s.replace("เเ", "แ")  # two SARA E typed for SARA AE
+    # SARA AM typed as NIKHAHIT + SARA AA ("ลําพูน"), a tone mark before or between them. NFC leaves it:
+    # U+0E33 has only a compatibility decomposition. pythainlp.util.normalize repairs it too, but also
+    # deletes a tone mark that follows a stray space ("ที ่ทำการ"), losing a letter; so this one rule.
+    s = _SARA_AM.sub(r"\1\2ำ", s)
     return re.sub(r"\s+", " ", s).strip()
 
 
@@ -74,36 +79,6 @@ def parse_number(text: str) -> float | None:
     if not m:
         return None
     return float(m.group(1).replace(",", ""))
-
-
-_DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
-                 "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y")
-
-
-def parse_submitted_at(text: str, rules: dict[str, Any] | None = None) -> datetime | None:
-    """Parse a timestamp written in B.E. or Gregorian, with Thai or Arabic digits.
-
-    Four-digit years at or above ``buddhist_year_from`` lose 543; two-digit years are read as
-    Buddhist Era (``61`` is 2561, i.e. 2018). Returns ``None`` when no format fits.
-    """
-    rules = rules or load_rules()
-    s = thai_digit_to_arabic_digit(clean_text(text, rules))
-    if not s:
-        return None
-    m = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{2})(\s.*)?$", s)
-    if m:  # two-digit year
-        yy = int(m.group(3))
-        year = 2500 + yy if rules["dates"]["two_digit_year_era"] == "buddhist" else 2000 + yy
-        s = f"{m.group(1)}/{m.group(2)}/{year}{m.group(4) or ''}"
-    for fmt in _DATE_FORMATS:
-        try:
-            t = datetime.strptime(s, fmt)
-        except ValueError:
-            continue
-        if t.year >= rules["dates"]["buddhist_year_from"]:
-            t = t.replace(year=t.year - 543)
-        return t
-    return None
 
 
 # --- names ---------------------------------------------------------------------------------------
@@ -194,17 +169,32 @@ class AgencyMatcher(NameMatcher):
             for n in [r.name_th, r.name_th.removesuffix("จังหวัด"), r.name_en, r.abbr_th, r.code, *r.aliases]:
                 keys[name_key(n)] = r.code
         # Longest province names first, so "สำนักงานคลังจังหวัดนครราชสีมา" loses "นครราชสีมา" whole.
-        self._province_names = sorted({name_key(n) for n in provinces["name_th"]}, key=len, reverse=True)
+        names = {name_key(n): r.iso_code for r in provinces.itertuples() for n in (r.name_th, r.name_en)}
+        self._province_names = sorted(names.items(), key=lambda kv: len(kv[0]), reverse=True)
         super().__init__(keys, rules["names"]["fuzzy_min_similarity"], rules["names"]["fuzzy_margin"])
 
     def prepare(self, text: str) -> str:
         key = name_key(text).replace("สนง", "สำนักงาน")
         if key in self.keys:
             return key
-        for p in self._province_names:
+        for p, _ in self._province_names:
             if key.endswith(p) and len(key) > len(p):
                 return key[: -len(p)]
         return key
+
+    def named_province(self, text: str) -> str | None:
+        """The ISO code of the province whose name ends the agency text ("…จังหวัดลำพูน"), if any."""
+        key = name_key(text).replace("สนง", "สำนักงาน")
+        if key in self.keys:
+            return None
+        return next((iso for p, iso in self._province_names if key.endswith(p) and len(key) > len(p)), None)
+
+    def match_many(self, texts: pd.Series) -> pd.DataFrame:
+        """As :meth:`NameMatcher.match_many`, with ``named_province``: the province the text names."""
+        out = super().match_many(texts)
+        named = {t: self.named_province(t) for t in pd.unique(texts)}
+        out["named_province"] = [named[t] for t in texts]
+        return out
 
 
 # --- answers ---------------------------------------------------------------------------------------
@@ -230,8 +220,18 @@ def _parse_yes_no(low: str, rules: dict[str, Any]) -> Answer:
     return Answer(math.nan, "unrecognised")
 
 
+#: Labelled scale answers: "เห็นด้วย (4)", "4 - เห็นด้วย", "4. Agree", "ระดับ 3", "Level 2: Data-centric".
+_LABELLED = (
+    re.compile(r"^(?P<label>.*?)\s*[(\[]\s*(?P<num>\d+)\s*[)\]]$"),
+    re.compile(r"^(?:ระดับ(?:ที่)?|level)\s*(?P<num>\d+)\s*(?:[-–—.):]\s*)?(?P<label>.*)$"),
+    re.compile(r"^(?P<num>\d+)\s*[-–—.):]\s*(?P<label>[^\d\s].*)$"),
+)
+
+
 def _parse_scale(item: Item, low: str, codebook: Codebook) -> Answer:
-    """A likert or maturity answer: its label in Thai or English, or its number within the scale."""
+    """A likert or maturity answer: its label in Thai or English, its number within the scale, or both
+    ("เห็นด้วย (4)", "4 - เห็นด้วย", "ระดับ 3"). The number is the codebook's value; a label and a
+    number that disagree are unrecognised, never one of the two."""
     if item.type == "likert":
         pairs = [(lab.label_th, lab.label_en, lab.value) for lab in codebook.likert_labels]
     else:
@@ -239,8 +239,14 @@ def _parse_scale(item: Item, low: str, codebook: Codebook) -> Answer:
     labels = {name.lower(): value for th, en, value in pairs for name in (th, en)}
     if low in labels:
         return Answer(float(labels[low]), "ok")
+    label = ""
+    for pattern in _LABELLED:
+        m = pattern.match(low)
+        if m:
+            low, label = m.group("num"), m.group("label").strip()
+            break
     x = parse_number(low)
-    if x is None or not float(x).is_integer():
+    if x is None or not float(x).is_integer() or (label and labels.get(label) != x):
         return Answer(math.nan, "unrecognised")
     lo, hi = SCALE_RANGE[item.type]
     return Answer(x, "ok") if lo <= x <= hi else Answer(math.nan, "out_of_range")
@@ -321,3 +327,4 @@ def parse_answers(raw: pd.DataFrame, codebook: Codebook, rules: dict[str, Any] |
         codes[it.id] = col.map(lambda t, p=parsed: p[t].code).astype(float)
         status[it.id] = col.map(lambda t, p=parsed: p[t].status)
     return pd.DataFrame(codes, index=raw.index), pd.DataFrame(status, index=raw.index)
+

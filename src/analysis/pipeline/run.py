@@ -77,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run every step of the pipeline in order; non-zero exit if any province page failed."""
     ap = argparse.ArgumentParser(prog="python -m analysis report", description=main.__doc__)
     ap.add_argument("--raw", nargs="+", default=None, metavar="EXPORT",
-                    help="raw survey exports (CSV/XLSX) to analyse instead of the bundled sample")
+                    help="raw survey exports (CSV/XLSX, any platform's layout; later files are later versions) "
+                         "to analyse instead of the bundled sample")
+    ap.add_argument("--column-map", default=None, metavar="YAML",
+                    help="mapping of source headers to items (default params/column_map.yaml)")
     ap.add_argument("--choice", action="append", default=[], metavar="NAME=VALUE",
                     help="override a modelling choice of params/index.yaml, e.g. aggregation=geometric "
                          f"(names: {', '.join(Choices.__dataclass_fields__)})")
@@ -98,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     outputs = Path(args.outputs).resolve() if args.outputs else outputs_dir()
     t0 = time.perf_counter()
     steps = Steps(outputs)
-    steps.run("00_survey_overview", {"raw_path": str(raw[0])})
-    steps.run("01_clean_responses", {"raw_paths": [str(p) for p in raw], "out_dir": str(outputs / "clean")})
+    column_map = str(Path(args.column_map).resolve()) if args.column_map else None
+    steps.run("00_survey_overview", {"raw_paths": [str(p) for p in raw], "column_map": column_map})
+    steps.run("01_clean_responses", {"raw_paths": [str(p) for p in raw], "out_dir": str(outputs / "clean"),
+                                     "column_map": column_map})
     steps.run("02_readiness_index", {"clean_dir": str(outputs / "clean"), "out_dir": str(outputs / "index"),
                                      **choices})
     steps.run("03_reliability", {"clean_dir": str(outputs / "clean"), "index_dir": str(outputs / "index"),

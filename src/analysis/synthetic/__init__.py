@@ -2,4 +2,4 @@
 2018 round, with injected defects and the truth that tests check against.
 """
 
-__all__ = ["sample"]
+__all__ = ["platforms", "sample"]

@@ -14,7 +14,9 @@ The generative model (parameters in ``params/sample.yaml``):
 Answers are then written as people type them (Thai and English words, Thai digits,
 Buddhist-Era dates, province and agency name variants) and defects are injected at the rates
 in the config, each one listed in the manifest. The ground truth (latent readiness, loadings,
-population reliabilities) is saved beside the export for tests of the statistics.
+population reliabilities) is saved beside the export for tests of the statistics. ``python -m analysis
+sample`` also writes the export in four survey platforms' layouts to ``platforms/``
+(:mod:`analysis.synthetic.platforms`).
 """
 
 from __future__ import annotations
@@ -719,9 +721,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="output folder (default data/sample)")
     ap.add_argument("--seed", type=int, default=None, help="override the seed in params/sample.yaml")
     args = ap.parse_args(argv)
+    from analysis.synthetic.platforms import write_platform_samples
+
     export = generate(seed=args.seed)
     out = write_sample(export, args.out)
     m = export.manifest
     print(f"wrote {m['raw_rows']} rows ({m['agencies_responding']} of {m['agencies_contacted']} agencies "
           f"responding, {m['response_rate']:.1%}) to {out}")
+    platform_files = write_platform_samples(out / "survey_export.csv", out / "platforms", load_codebook())
+    print(f"wrote the export in four platforms' layouts to {out / 'platforms'}: "
+          + ", ".join(p.name for p in platform_files))
     return 0
