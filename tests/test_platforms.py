@@ -18,7 +18,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from analysis.cleaning.clean import clean_responses, run_cleaning
 from analysis.cleaning.normalise import chosen_options
+from analysis.cleaning.reading import read_exports
 from analysis.cleaning.timestamps import parse_timestamp
 from analysis.core.paths import sample_dir
 from analysis.instrument.codebook import Codebook, Item
@@ -26,6 +28,8 @@ from analysis.synthetic import platforms
 
 PLATFORMS = sample_dir() / "platforms"
 FILES = ["google_forms_th.csv", "kobo.xlsx", "odk_briefcase.csv", "limesurvey.csv"]
+PLATFORM_OF = {"google_forms_th.csv": "google_forms", "kobo.xlsx": "kobotoolbox", "odk_briefcase.csv": "odk_briefcase",
+               "limesurvey.csv": "limesurvey"}
 N_ROWS = 1321
 PEOPLE = ["respondent_name", "respondent_position", "respondent_phone", "respondent_email"]
 #: Each layout's column for the sample's metadata columns (and comments).
@@ -362,14 +366,33 @@ def test_unparsed_text_is_kept_as_typed(cb: Codebook, tmp_path: Path) -> None:
 # --- (c) cleaning -----------------------------------------------------------------------------------
 
 
+PROVENANCE = ["submission_id", "source_file", "source_row"]
+
+
 @pytest.mark.parametrize("name", FILES)
 def test_platform_export_cleans_to_the_sample_table(cb: Codebook, name: str) -> None:
-    from analysis.cleaning.clean import clean_responses
-    from analysis.cleaning.reading import read_exports
-
-    provenance = ["submission_id", "source_file", "source_row"]
     ref_raw, _ = read_exports([sample_dir() / "survey_export.csv"], cb)
-    got_raw, _ = read_exports([PLATFORMS / name], cb)
-    ref = clean_responses(ref_raw, cb).clean.drop(columns=provenance)
-    got = clean_responses(got_raw, cb).clean.drop(columns=provenance)
+    got_raw, infos = read_exports([PLATFORMS / name], cb)
+    ref = clean_responses(ref_raw, cb).clean.drop(columns=PROVENANCE)
+    got = clean_responses(got_raw, cb).clean.drop(columns=PROVENANCE)
     pd.testing.assert_frame_equal(got, ref)
+    assert infos[0].platform == PLATFORM_OF[name] and not infos[0].missing_items
+
+
+def test_notebooks_00_and_01_read_every_platform_export_together(tmp_path, cb: Codebook) -> None:
+    """From notebook 01 under papermill, as a researcher runs it: the four platform exports at once,
+    no mapping file. Each holds the same submissions, so the last file given wins every agency, and
+    the clean table equals the sample's apart from where rows came from."""
+    from analysis.pipeline.notebooks import notebook_dir, run_papermill
+
+    files = [str(PLATFORMS / name) for name in FILES]
+    run_papermill(notebook_dir() / "00_survey_overview.ipynb", tmp_path / "00.ipynb", {"raw_paths": files})
+    run_papermill(notebook_dir() / "01_clean_responses.ipynb", tmp_path / "01.ipynb",
+                  {"raw_paths": files, "out_dir": str(tmp_path / "clean")})
+    got = pd.read_parquet(tmp_path / "clean" / "clean_responses.parquet")
+    run_cleaning([sample_dir() / "survey_export.csv"], tmp_path / "ref", cb)
+    ref = pd.read_parquet(tmp_path / "ref" / "clean_responses.parquet")
+    assert set(got["source_file"]) == {Path(files[-1]).name}
+    pd.testing.assert_frame_equal(got.drop(columns=PROVENANCE), ref.drop(columns=PROVENANCE))
+    mapping = pd.read_csv(tmp_path / "clean" / "column_mapping.csv")
+    assert set(mapping["file"]) == {Path(f).name for f in files} and not (mapping["kind"] == "none").any()

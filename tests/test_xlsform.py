@@ -64,3 +64,25 @@ def test_command_line_writes_it(tmp_path: Path) -> None:
     res = subprocess.run([sys.executable, "-m", "analysis", "xlsform", str(out)], cwd=project_root(),
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0 and out.exists(), res.stderr
+
+
+def test_its_kobotoolbox_export_reads_back_without_a_mapping_file(codebook: Codebook) -> None:
+    """The KoboToolbox export of this form (group paths of its question names; the sample in that layout,
+    data/sample/platforms/kobo.xlsx) maps every column, with no mapping file."""
+    from analysis.cleaning.columns import map_columns
+    from analysis.core.paths import sample_dir
+    from analysis.instrument.xlsform import survey_sheet
+
+    group, headers = "", []
+    for r in survey_sheet(codebook).itertuples():
+        if r.type == "begin_group":
+            group = r.name
+        elif r.type == "end_group":
+            group = ""
+        else:
+            headers.append(f"{group}/{r.name}" if group else r.name)
+    cm = map_columns([*headers, "_uuid", "_submission_time", "_id"], codebook, overrides={})
+    assert cm.platform == "kobotoolbox" and not cm.missing_items and not cm.unmatched
+    kobo = next(openpyxl.load_workbook(sample_dir() / "platforms" / "kobo.xlsx", read_only=True).worksheets[0]
+                .iter_rows(max_row=1, values_only=True))
+    assert set(headers) <= set(kobo)
