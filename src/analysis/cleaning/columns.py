@@ -207,7 +207,13 @@ class _Matcher:
         return m
 
     def _name(self, raw: str, key: str) -> Match | None:
-        return self._target(key, "name") if _IDENT.match(key) and key != "ignore" else None
+        if not _IDENT.match(key) or key == "ignore":
+            return None
+        m = self._target(key, "name")
+        if m is not None and m.kind == "field" and raw != m.target:
+            # "Province" is a form's label for the field as much as "จังหวัด" is: it must not win over it
+            return Match("field", m.target, method="label")
+        return m
 
     def _platform(self, raw: str, key: str) -> Match | None:
         if raw in self.platform_fields:
