@@ -141,3 +141,17 @@ def test_several_files_are_all_accounted_for(good, codebook, tmp_path) -> None:
     res = run_cleaning(paths, tmp_path / "out", codebook)
     assert [f["rows"] for f in res.log["files"]] == [10, 10, 10, 10]
     assert res.log["raw_rows"] == 40 == len(res.clean)
+
+
+def test_implausible_years_are_flagged_in_the_log_never_guessed(good, codebook, tmp_path) -> None:
+    """5261 (a typo for 2561), 0561, 2651 (B.E. 2108) and 23/07/40 (1997 or 2040) are left empty and listed."""
+    df = good.iloc[:5].copy()
+    df["submitted_at"] = ["23/07/5261", "23/07/0561", "23/07/2651 10:00", "23/07/40", "23/07/18 10:00"]
+    res = _clean([_write(df, tmp_path / "x.csv")], codebook)
+    flagged = {(f["source_row"], f["problem"]) for f in res.log["rules"]["dates_flagged"]}
+    assert flagged == {(2, "implausible_year"), (3, "implausible_year"), (4, "implausible_year"),
+                       (5, "ambiguous_year")}
+    times = res.clean.set_index("source_row")["submitted_at"]
+    assert times.loc[[2, 3, 4, 5]].isna().all()
+    assert times.loc[6] == pd.Timestamp("2018-07-23 10:00")  # two-digit Gregorian year: 2018, not 1975
+    assert len(res.clean) == 5  # a flagged time does not cost the response
