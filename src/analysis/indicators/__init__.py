@@ -3,4 +3,4 @@
 province scores and ranks, and the sensitivity of ranks to the modelling choices.
 """
 
-__all__ = ["aggregates", "bootstrap", "choices", "run", "scores", "sensitivity"]
+__all__ = ["aggregates", "bootstrap", "choices", "clusterrobust", "run", "scores", "sensitivity", "smallarea"]
