@@ -131,11 +131,3 @@ def test_run_index_is_deterministic(clean, codebook, tmp_path) -> None:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
-def test_cluster_interval_reduces_to_t_interval_for_singleton_clusters() -> None:
-    from analysis.indicators.aggregates import cluster_mean_ci
-
-    rng = np.random.default_rng(8)
-    x = pd.Series(rng.normal(50, 10, 40))
-    mean, lo, hi = cluster_mean_ci(x, pd.Series(np.arange(40)))
-    ref = stats.ttest_1samp(x, 0).confidence_interval(0.95)
-    assert (mean, lo, hi) == pytest.approx((x.mean(), ref.low, ref.high))

@@ -199,6 +199,20 @@ def cluster_mean_cr2(values: pd.Series, clusters: pd.Series,
     >>> round(mean, 4), round(low, 3), round(high, 3), round(df, 4)
     (4.5714, -3.105, 12.248, 1.9231)
     """
+    mean, se, df = cluster_mean_se_cr2(values, clusters)
+    if np.isnan(se):
+        return mean, np.nan, np.nan, np.nan
+    half = float(stats.t.ppf(0.5 + confidence / 2, df) * se)
+    return mean, mean - half, mean + half, df
+
+
+def cluster_mean_se_cr2(values: pd.Series, clusters: pd.Series) -> tuple[float, float, float]:
+    """The mean, its CR2 standard error and Satterthwaite degrees of freedom (see
+    :func:`cluster_mean_cr2`); NaN standard error and df with fewer than two clusters.
+
+    >>> cluster_mean_se_cr2(pd.Series([1.0, 3.0]), pd.Series(["a", "b"]))
+    (2.0, 1.0, 1.0)
+    """
     ok = (values.notna() & clusters.notna()).to_numpy()
     x = values.to_numpy(dtype=float)[ok]
     n = len(x)
@@ -206,13 +220,12 @@ def cluster_mean_cr2(values: pd.Series, clusters: pd.Series,
     codes, uniques = pd.factorize(clusters[ok], sort=True)
     n_groups = len(uniques)
     if n_groups < 2:
-        return mean, np.nan, np.nan, np.nan
+        return mean, np.nan, np.nan
     sums = group_sum(x - mean, codes, n_groups)
     share = np.bincount(codes, minlength=n_groups) / n
     rest = 1.0 - share
-    se = np.sqrt(np.sum(sums * sums / rest)) / n
+    se = float(np.sqrt(np.sum(sums * sums / rest)) / n)
     d = share / rest
     a = share * share / rest
     df = float(1.0 / (np.sum(d * d) - 2.0 * np.sum(d * a) + np.sum(a) ** 2))
-    half = float(stats.t.ppf(0.5 + confidence / 2, df) * se)
-    return mean, mean - half, mean + half, df
+    return mean, se, df

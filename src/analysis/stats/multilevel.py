@@ -7,6 +7,7 @@ import pandas as pd
 from scipy import optimize, stats
 from statsmodels.stats.multitest import multipletests
 
+from analysis.indicators.clusterrobust import cluster_mean_se_cr2
 from analysis.stats.thresholds import threshold
 
 
@@ -210,13 +211,15 @@ def rwg(item_values: pd.DataFrame, groups: pd.Series, scale_min: int, scale_max:
 def compare_to_national(agency_scores: pd.Series, groups: pd.Series, alpha: float = 0.05) -> pd.DataFrame:
     """Each province's agencies against the national mean of the other provinces' agencies.
 
-    One-sample t-test of the province's agency scores against the mean of all agencies in the
-    *other* provinces (so the province does not pull its own reference), raw p and the
-    Benjamini-Hochberg adjusted p over provinces (statsmodels ``multipletests``,
-    ``fdr_bh``). ``label`` is above / below when the adjusted p < ``alpha``, otherwise
-    "not different"; "not tested" for a province with one agency (no variance to test with) or
-    when no other province has data. Columns: group, n, mean, national_mean, diff, t, df, p,
-    p_adj, label.
+    The difference between the province's mean and the mean of all agencies in the *other*
+    provinces (so the province does not pull its own reference), tested with both means
+    uncertain: the province's variance ``s^2 / n`` and the reference mean's cluster-robust CR2
+    variance (agencies clustered by province, :func:`analysis.indicators.clusterrobust.cluster_mean_se_cr2`),
+    on Welch-Satterthwaite degrees of freedom. Raw p and the Benjamini-Hochberg adjusted p over
+    provinces (statsmodels ``multipletests``, ``fdr_bh``). ``label`` is above / below when the
+    adjusted p < ``alpha``, otherwise "not different"; "not tested" for a province with one agency
+    (no variance to test with) or when fewer than two other provinces have data. Columns: group, n,
+    mean, national_mean, diff, se_diff, t, df, p, p_adj, label.
 
     Parameters
     ----------
@@ -234,26 +237,32 @@ def compare_to_national(agency_scores: pd.Series, groups: pd.Series, alpha: floa
 
     References
     ----------
-    Benjamini & Hochberg (1995). Full references: ``docs/references.md``.
+    Welch (1947); Satterthwaite (1946); Bell & McCaffrey (2002); Benjamini & Hochberg (1995).
+    Full references: ``docs/references.md``.
 
     Examples
     --------
-    >>> scores = pd.Series([60.0, 62, 64, 40, 42, 44, 50, 51, 52])
-    >>> compare_to_national(scores, pd.Series(list("aaabbbccc")))["label"].tolist()
-    ['above', 'below', 'not different']
+    Six provinces of four agencies; ``a`` is high, ``b`` low:
+
+    >>> scores = pd.Series([60.0, 62, 64, 61, 40, 42, 44, 41, 50, 51, 52, 49, 49, 51, 50, 52, 52, 50, 51, 49,
+    ...                     48, 50, 52, 51])
+    >>> compare_to_national(scores, pd.Series(list("aaaabbbbccccddddeeeeffff")))["label"].tolist()
+    ['above', 'below', 'not different', 'not different', 'not different', 'not different']
     """
     d = pd.DataFrame({"y": agency_scores, "g": groups}).dropna()
-    total, count = d["y"].sum(), len(d)
     rows = []
     for g, y in d.groupby("g", observed=True)["y"]:
-        others = count - len(y)
-        ref = (total - y.sum()) / others if others else np.nan
-        testable = len(y) >= 2 and others > 0 and y.std() > 0
-        res = stats.ttest_1samp(y, ref) if testable else None
-        rows.append({"group": g, "n": len(y), "mean": y.mean(), "national_mean": ref,
-                     "diff": y.mean() - ref, "t": res.statistic if res else np.nan, "df": len(y) - 1,
-                     "p": res.pvalue if res else np.nan})
-    out = pd.DataFrame(rows, columns=["group", "n", "mean", "national_mean", "diff", "t", "df", "p"])
+        others = d[d["g"] != g]
+        ref, se_ref, df_ref = cluster_mean_se_cr2(others["y"], others["g"])
+        v_prov = float(y.var(ddof=1)) / len(y) if len(y) >= 2 else np.nan
+        v_ref = se_ref * se_ref
+        testable = len(y) >= 2 and v_prov > 0 and np.isfinite(v_ref)
+        se = np.sqrt(v_prov + v_ref) if testable else np.nan
+        df = (v_prov + v_ref) ** 2 / (v_prov**2 / (len(y) - 1) + v_ref**2 / df_ref) if testable else np.nan
+        t = (y.mean() - ref) / se if testable else np.nan
+        rows.append({"group": g, "n": len(y), "mean": y.mean(), "national_mean": ref, "diff": y.mean() - ref,
+                     "se_diff": se, "t": t, "df": df, "p": 2 * stats.t.sf(abs(t), df) if testable else np.nan})
+    out = pd.DataFrame(rows, columns=["group", "n", "mean", "national_mean", "diff", "se_diff", "t", "df", "p"])
     tested = out["p"].notna()
     out["p_adj"] = np.nan
     if tested.any():
