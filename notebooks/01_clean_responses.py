@@ -105,8 +105,9 @@ accounting
 # **Times**: Buddhist-Era and Gregorian years, Thai and English month names, ISO times with
 # offsets, 12-hour clocks and Excel serial numbers, all in Thai local time; a year outside the
 # plausible window (or a two-digit year that fits both eras) is flagged, never guessed.
-# **Names**: province and agency text matched to codes, exactly or, for a close misspelling, only when the similarity reaches the threshold and clearly
-# beats the runner-up; unknown or ambiguous names are quarantined, never guessed.
+# **Names**: province and agency text matched to codes, exactly or, for a close misspelling, only
+# when the similarity reaches the threshold and clearly beats the runner-up; unknown or ambiguous
+# names are quarantined, never guessed.
 
 # %%
 r = log["rules"]
