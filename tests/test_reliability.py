@@ -17,6 +17,7 @@ from analysis.core.paths import params_dir
 from analysis.instrument.codebook import Codebook
 from analysis.instrument.scoring import score_items
 from analysis.stats import consistency, factor, multilevel, run, structure
+from analysis.stats.correlations import ItemCorrelations
 
 SAMPLE = params_dir().parent / "data" / "sample"
 HS_MODEL = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
@@ -37,7 +38,7 @@ def pillar_truth() -> pd.DataFrame:
 
 
 def _one_scale(columns: pd.Index) -> pd.DataFrame:
-    return pd.DataFrame({"item": columns, "pillar": "all"})
+    return pd.DataFrame({"item": columns, "pillar": "all", "weight_in_pillar": 1.0})
 
 
 def _congeneric(rng: np.random.Generator, n: int, loadings: np.ndarray) -> np.ndarray:
@@ -79,7 +80,7 @@ def test_kmo_bartlett_holzinger_swineford() -> None:
     x8 .68, x9 .79. Kaiser's (1974) label for .75 is "middling". Bartlett's df is p(p - 1)/2 = 36.
     """
     x = holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
-    out = structure.kmo_bartlett(x)
+    out = structure.kmo_bartlett(ItemCorrelations.pearson(x))
     overall = out.iloc[0]
     assert overall["variable"] == "overall"
     assert round(overall["msa"], 2) == 0.75
@@ -195,7 +196,7 @@ def bifactor() -> tuple[pd.DataFrame, pd.DataFrame, float]:
 def test_omega_hierarchical_recovers_bifactor_truth(bifactor: tuple[pd.DataFrame, pd.DataFrame, float]) -> None:
     """Independent clusters with a general factor: Schmid-Leiman is exact in the population."""
     x, items, omega_h = bifactor
-    out = structure.omega_hierarchical(x, items).iloc[0]
+    out = structure.omega_hierarchical(ItemCorrelations.pearson(x), items).iloc[0]
     assert out["n_group_factors"] == 6
     assert out["omega_h"] == pytest.approx(omega_h, abs=0.03)
     assert out["omega_h"] < out["omega_total"] < 1
@@ -203,14 +204,14 @@ def test_omega_hierarchical_recovers_bifactor_truth(bifactor: tuple[pd.DataFrame
 
 def test_efa_and_parallel_analysis_recover_structure(bifactor: tuple[pd.DataFrame, pd.DataFrame, float]) -> None:
     x, items, _ = bifactor
-    res = structure.efa(x, items, n_factors=6)
+    res = structure.efa(ItemCorrelations.pearson(x), items, n_factors=6)
     primary = res.loadings.groupby("pillar")["primary_factor"].agg(lambda s: s.mode().iloc[0])
     assert primary.nunique() == 6
     assert (res.loadings["primary_factor"] == res.loadings["pillar"].map(primary)).all()
     assert res.loadings["communality"].to_numpy() == pytest.approx(0.61, abs=0.08)
     assert np.allclose(np.diag(res.factor_correlations), 1, atol=1e-6)
     assert res.variance["cum_var"].is_monotonic_increasing
-    pa = structure.parallel_analysis(x, n_iter=50)
+    pa = structure.parallel_analysis(ItemCorrelations.pearson(x), n_iter=50)
     assert pa["retain"].sum() == 6
 
 
@@ -362,12 +363,14 @@ def test_too_few_cases_give_a_note_not_a_crash() -> None:
     """An interim export: 12 complete cases of 15 items cannot carry a factor model of them."""
     rng = np.random.default_rng(8)
     x = pd.DataFrame(_congeneric(rng, 12, np.full(15, 0.6)), columns=[f"i{j}" for j in range(15)])
-    items = pd.DataFrame({"item": x.columns, "pillar": ["A"] * 8 + ["B"] * 7})
+    items = pd.DataFrame({"item": x.columns, "pillar": ["A"] * 8 + ["B"] * 7, "weight_in_pillar": 1.0,
+                          "type": "count"})
+    corr = ItemCorrelations.pearson(x)
     assert consistency.omega(x, items, n_boot=50)["omega_total"].notna().all()  # 8 and 7 items: n > k + 1
-    for table in (structure.omega_hierarchical(x, items), structure.kmo_bartlett(x), structure.cfa(x, items),
-                  structure.efa(x, items, n_factors=2).variance):
-        assert table["note"].str.startswith("not computed: 12 complete cases").all()
-    assert structure.efa(x, items, n_factors=2).loadings["F1"].isna().all()
+    for table in (structure.omega_hierarchical(corr, items), structure.kmo_bartlett(corr), structure.cfa(x, items),
+                  structure.efa(corr, items, n_factors=2).variance):
+        assert table["note"].str.startswith("not computed: 12 cases").all()
+    assert structure.efa(corr, items, n_factors=2).loadings["F1"].isna().all()
     few = consistency.cronbach_alpha(x.head(2), items)
     assert few["alpha"].isna().all() and few["note"].notna().all()
 
@@ -429,3 +432,65 @@ def test_compare_to_national_holds_its_level_when_the_reference_is_uncertain() -
         (multilevel.compare_to_national(pd.Series(50 + 10 * rng.standard_normal(sizes.sum())), groups)["p"] < 0.05)
         .mean() for _ in range(300)]
     assert 0.035 <= float(np.mean(rejections)) <= 0.065
+
+
+# --------------------------------------------------------------------------- issue 12: what is published
+
+
+def test_weighted_composite_reliability_recovers_its_population_value() -> None:
+    """Congeneric items with unequal weights: the weighted composite's reliability is
+    (sum w_i l_i)^2 / ((sum w_i l_i)^2 + sum w_i^2 psi_i); omega_weighted finds it within 3 SE,
+    and alpha_weighted is below it (alpha is a lower bound without tau-equivalence)."""
+    rng = np.random.default_rng(17)
+    lam = np.array([0.85, 0.8, 0.4, 0.3, 0.3])
+    w = np.array([0.4, 0.3, 0.1, 0.1, 0.1])
+    truth = (w @ lam) ** 2 / ((w @ lam) ** 2 + (w * w) @ (1 - lam**2))
+    x = pd.DataFrame(_congeneric(rng, 2000, lam)).add_prefix("i")
+    items = pd.DataFrame({"item": x.columns, "pillar": "P", "weight_in_pillar": w})
+    om = consistency.omega(x, items, n_boot=1000, seed=2).iloc[0]
+    se = (om["weighted_ci_high"] - om["weighted_ci_low"]) / (2 * 1.96)
+    assert abs(om["omega_weighted"] - truth) < 3 * se
+    unweighted = lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())
+    assert abs(om["omega_total"] - unweighted) < 0.02 and om["omega_weighted"] > om["omega_total"] + 0.02
+    al = consistency.cronbach_alpha(x, items).iloc[0]
+    assert al["alpha_weighted"] < om["omega_weighted"]
+
+
+def test_mcar_blanks_leave_alpha_and_omega_unchanged_and_use_every_agency() -> None:
+    """Ten items, each cell blank with probability .05 (40 % of agencies have a blank): the pairwise
+    estimates equal the complete-data ones within Monte-Carlo error and count every agency."""
+    rng = np.random.default_rng(23)
+    x = pd.DataFrame(_congeneric(rng, 1200, np.linspace(0.4, 0.8, 10))).add_prefix("i")
+    holed = x.mask(rng.random(x.shape) < 0.05)
+    items = _one_scale(x.columns)
+    full, part = (consistency.omega(d, items, n_boot=300, seed=1).iloc[0] for d in (x, holed))
+    assert part["n"] == 1200 and holed.dropna().shape[0] < 0.65 * 1200
+    se = (full["ci_high"] - full["ci_low"]) / (2 * 1.96)
+    assert abs(part["omega_total"] - full["omega_total"]) < se
+    a_full, a_part = (consistency.cronbach_alpha(d, items).iloc[0]["alpha"] for d in (x, holed))
+    assert abs(a_part - a_full) < 0.01
+
+
+def test_ordinal_omega_recovers_the_latent_reliability() -> None:
+    """Items are 4-point cuts of congeneric latent responses: Pearson-based omega of the codes is
+    biased down; the polychoric (ordinal) omega recovers the latent omega."""
+    from analysis.stats.correlations import item_correlations
+
+    rng = np.random.default_rng(29)
+    lam = np.array([0.8, 0.75, 0.7, 0.65, 0.6, 0.55])
+    latent = _congeneric(rng, 3000, lam)
+    codes = pd.DataFrame(np.searchsorted([-0.8, 0.2, 1.1], latent), columns=[f"q{j}" for j in range(6)]).astype(float)
+    items = pd.DataFrame({"item": codes.columns, "pillar": "P", "weight_in_pillar": 1.0, "type": "likert"})
+    truth = lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())
+    corr = item_correlations(codes, items)
+    out = consistency.omega(codes, items, n_boot=200, seed=1, corr=corr).iloc[0]
+    assert out["omega_ordinal"] == pytest.approx(truth, abs=0.015)
+    assert out["omega_total"] < truth - 0.02
+    assert corr.method.startswith("polychoric") and corr.n == corr.n_min == 3000
+
+
+def test_omega_hierarchical_defaults_to_oblimin_as_psych() -> None:
+    import inspect
+
+    assert inspect.signature(structure.omega_hierarchical).parameters["rotation"].default == "oblimin"
+    assert inspect.signature(structure.efa).parameters["rotation"].default == "oblimin"

@@ -13,4 +13,4 @@ def pillar_items(scores: pd.DataFrame, items: pd.DataFrame) -> dict[str, list[st
 
 def too_few(n: int, need: int, what: str) -> str | None:
     """The note for a statistic that cannot be computed from ``n`` cases (``None`` when it can)."""
-    return None if n >= need else f"not computed: {n} complete cases, {what} needs at least {need}"
+    return None if n >= need else f"not computed: {n} cases, {what} needs at least {need}"

@@ -12,8 +12,9 @@ from analysis.indicators.scores import canonical_order
 from analysis.instrument.codebook import Codebook
 from analysis.instrument.scoring import score_items
 from analysis.stats.consistency import cronbach_alpha, item_analysis, omega
+from analysis.stats.correlations import item_correlations
 from analysis.stats.multilevel import compare_to_national, icc, icc_reml, rwg
-from analysis.stats.structure import cfa, efa, kmo_bartlett, omega_hierarchical
+from analysis.stats.structure import cfa, efa, kmo_bartlett, omega_hierarchical, parallel_analysis
 
 #: Decimals at which the reliability tables are stored. Four: sampling error is in the second
 #: decimal for every coefficient here, and the fits are converged to about 1e-8, so a stored
@@ -22,7 +23,7 @@ DECIMALS = 4
 
 
 def run_reliability(clean: pd.DataFrame, agencies: pd.DataFrame, codebook: Codebook, out_dir: str | Path, *,
-                    n_boot: int = 300, seed: int = 0, with_cfa: bool = True,
+                    n_boot: int = 2000, seed: int = 0, with_cfa: bool = True,
                     index_settings: dict | None = None) -> dict[str, pd.DataFrame]:
     """Every reliability table for the clean responses, written to ``out_dir`` (Parquet + CSV).
 
@@ -30,7 +31,10 @@ def run_reliability(clean: pd.DataFrame, agencies: pd.DataFrame, codebook: Codeb
     index step with its modelling choices), so that ICC, r_wg and the province tests describe the
     index that is published; ``index_settings`` (the index step's ``index_settings.json``) is
     recorded beside the tables as ``settings.json``. Item-level statistics use the goalpost item
-    scores. Tables are stored at :data:`DECIMALS` decimals.
+    scores. Pillar consistency uses pairwise-complete covariances; the whole-instrument analyses
+    (KMO, parallel analysis, EFA, omega hierarchical) start from the heterogeneous polychoric /
+    polyserial / Pearson matrix (:func:`analysis.stats.correlations.item_correlations`), and every
+    table reports the n it used. Tables are stored at :data:`DECIMALS` decimals.
     """
     items = codebook.items_table()
     clean = canonical_order(clean)
@@ -38,13 +42,15 @@ def run_reliability(clean: pd.DataFrame, agencies: pd.DataFrame, codebook: Codeb
     likert = [it.id for it in codebook.items if it.type == "likert"]
     icc_rows = [pd.concat([icc(agencies[c], agencies["province"]), icc_reml(agencies[c], agencies["province"])])
                 .assign(score=c) for c in ["index", *[p.id for p in codebook.pillars]]]
-    fa = efa(scores, items)
+    corr = item_correlations(scores, items)
+    fa = efa(corr, items)
     tables = {
-        "alpha": cronbach_alpha(scores, items),
-        "omega": omega(scores, items, n_boot=n_boot, seed=seed),
-        "omega_hierarchical": omega_hierarchical(scores, items),
+        "alpha": cronbach_alpha(scores, items, corr=corr),
+        "omega": omega(scores, items, n_boot=n_boot, seed=seed, corr=corr),
+        "omega_hierarchical": omega_hierarchical(corr, items),
         "item_analysis": item_analysis(scores, items),
-        "kmo_bartlett": kmo_bartlett(scores[codebook.item_ids]),
+        "kmo_bartlett": kmo_bartlett(corr),
+        "parallel_analysis": parallel_analysis(corr, seed=seed),
         "efa_loadings": fa.loadings,
         "efa_variance": fa.variance,
         "icc": pd.concat(icc_rows, ignore_index=True),

@@ -9,15 +9,17 @@ import numpy as np
 import pandas as pd
 import semopy
 from factor_analyzer import Rotator
-from factor_analyzer.factor_analyzer import calculate_bartlett_sphericity, calculate_kmo
 from scipy import optimize, stats
 
 from analysis.stats.common import pillar_items, too_few
+from analysis.stats.correlations import ORDINAL_TYPES, ItemCorrelations
+from analysis.stats.dwls import cfa_ordinal_fit
 from analysis.stats.factor import ml_loadings, one_factor_ml
+from analysis.stats.missing import em_moments
 from analysis.stats.thresholds import kaiser_labels
 
 
-def _efa_fit(x: np.ndarray, n_factors: int, rotation: str) -> tuple[np.ndarray, np.ndarray]:
+def _efa_fit(r: np.ndarray, n_factors: int, rotation: str) -> tuple[np.ndarray, np.ndarray]:
     """Oblique ML EFA: pattern loadings and factor correlations, factors ordered by variance.
 
     :func:`ml_loadings`, then factor_analyzer's ``Rotator`` with a tolerance of 1e-10 (its
@@ -25,7 +27,7 @@ def _efa_fit(x: np.ndarray, n_factors: int, rotation: str) -> tuple[np.ndarray, 
     ``FactorAnalyzer.fit``: columns signed to a positive sum and ordered by their sum of squared
     loadings, the factor correlations permuted with them.
     """
-    lam = ml_loadings(np.corrcoef(x, rowvar=False), n_factors)
+    lam = ml_loadings(r, n_factors)
     rotator = Rotator(method=rotation, max_iter=10000, tol=1e-10)
     pattern = rotator.fit_transform(lam)
     phi = rotator.phi_ if rotator.phi_ is not None else np.eye(n_factors)
@@ -36,23 +38,24 @@ def _efa_fit(x: np.ndarray, n_factors: int, rotation: str) -> tuple[np.ndarray, 
     return pattern[:, order], phi[np.ix_(order, order)]
 
 
-def omega_hierarchical(scores: pd.DataFrame, items: pd.DataFrame, rotation: str = "promax") -> pd.DataFrame:
+def omega_hierarchical(corr: ItemCorrelations, items: pd.DataFrame, rotation: str = "oblimin") -> pd.DataFrame:
     """Omega hierarchical and omega total of the whole instrument by Schmid-Leiman.
 
     Hand-written (no Python library has it; psych::omega in R is the reference): an oblique ML
-    EFA with one factor per pillar, a one-factor ML model of the factor correlations (the
-    second-order general factor with loadings ``g``; fitted with :func:`one_factor_ml`, as
-    factor_analyzer is slow to converge on a small correlation matrix), then general loadings ``L g`` and group
-    loadings ``L diag(sqrt(1 - g^2))``. As in psych::omega (Revelle & Zinbarg 2009) the scale
-    is standardised (correlations) and the total variance is the sum of the observed
-    correlation matrix: ``omega_h = (sum general)^2 / Vt``, ``omega_total = 1 - sum(u^2) / Vt``.
-    Columns: n, k, n_group_factors, omega_h, omega_total, ecv (explained common variance of
-    the general factor).
+    EFA with one factor per pillar (oblimin by default, as psych::omega), a one-factor ML model of
+    the factor correlations (the second-order general factor with loadings ``g``; fitted with
+    :func:`one_factor_ml`, as factor_analyzer is slow to converge on a small correlation matrix),
+    then general loadings ``L g`` and group loadings ``L diag(sqrt(1 - g^2))``. As in psych::omega
+    (Revelle & Zinbarg 2009) the scale is standardised (correlations) and the total variance is the
+    sum of the correlation matrix: ``omega_h = (sum general)^2 / Vt``, ``omega_total = 1 - sum(u^2)
+    / Vt``. From the heterogeneous (polychoric) matrix these are the ordinal omegas of the latent
+    responses (Gadermann, Guhn & Zumbo 2012). Columns: n, n_min, k, n_group_factors, omega_h,
+    omega_total, ecv (explained common variance of the general factor), correlations, note.
 
     Parameters
     ----------
-    scores : pandas.DataFrame
-        Item scores (0-100), one row per agency, one column per item id.
+    corr : ItemCorrelations
+        The items' correlation matrix and its n (:func:`analysis.stats.correlations.item_correlations`).
     items : pandas.DataFrame
         The codebook's ``items_table()`` (only ``item`` and ``pillar`` are used).
     rotation : str
@@ -61,11 +64,12 @@ def omega_hierarchical(scores: pd.DataFrame, items: pd.DataFrame, rotation: str 
     Returns
     -------
     pandas.DataFrame
-        One row: n, k, n_group_factors, omega_h, omega_total, ecv, note.
+        One row: n, n_min, k, n_group_factors, omega_h, omega_total, ecv, correlations, note.
 
     References
     ----------
-    Revelle & Zinbarg (2009); Schmid & Leiman (1957). Full references: ``docs/references.md``.
+    Revelle & Zinbarg (2009); Schmid & Leiman (1957); Gadermann, Guhn & Zumbo (2012).
+    Full references: ``docs/references.md``.
 
     Examples
     --------
@@ -74,29 +78,28 @@ def omega_hierarchical(scores: pd.DataFrame, items: pd.DataFrame, rotation: str 
     >>> from semopy.examples import holzinger39
     >>> hs = holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
     >>> items = pd.DataFrame({"item": hs.columns, "pillar": ["visual"] * 3 + ["textual"] * 3 + ["speed"] * 3})
-    >>> out = omega_hierarchical(hs, items).iloc[0]
+    >>> out = omega_hierarchical(ItemCorrelations.pearson(hs), items).iloc[0]
     >>> bool(0 < out["omega_h"] < out["omega_total"] < 1)
     True
     """
-    cols = [c for c in items["item"] if c in scores.columns]
-    x = scores[cols].dropna().to_numpy(float)
-    n_groups = len(pillar_items(scores, items))
-    note = too_few(x.shape[0], x.shape[1] + 2, f"a {n_groups}-factor model of {x.shape[1]} items")
+    cols = [c for c in items["item"] if c in corr.corr.columns]
+    r = corr.corr.loc[cols, cols].to_numpy(float)
+    n_groups = items.loc[items["item"].isin(cols), "pillar"].nunique()
+    base = {"n": corr.n, "n_min": corr.n_min, "k": len(cols), "n_group_factors": n_groups,
+            "correlations": corr.method}
+    note = too_few(corr.n_min, len(cols) + 2, f"a {n_groups}-factor model of {len(cols)} items")
     if note is not None:
-        return pd.DataFrame([{"n": x.shape[0], "k": x.shape[1], "n_group_factors": n_groups, "omega_h": np.nan,
-                              "omega_total": np.nan, "ecv": np.nan, "note": note}])
-    pattern, phi = _efa_fit(x, n_groups, rotation)
+        return pd.DataFrame([{**base, "omega_h": np.nan, "omega_total": np.nan, "ecv": np.nan, "note": note}])
+    pattern, phi = _efa_fit(r, n_groups, rotation)
     g = one_factor_ml(phi)[0]
     general = pattern @ g
     group = pattern * np.sqrt(np.clip(1 - g**2, 0, None))
     u2 = 1 - general**2 - (group**2).sum(axis=1)
-    vt = np.corrcoef(x, rowvar=False).sum()
+    vt = r.sum()
     return pd.DataFrame([{
-        "n": x.shape[0], "k": x.shape[1], "n_group_factors": n_groups,
-        "omega_h": general.sum() ** 2 / vt,
-        "omega_total": 1 - u2.sum() / vt,
+        **base, "omega_h": general.sum() ** 2 / vt, "omega_total": 1 - u2.sum() / vt,
         "ecv": (general**2).sum() / ((general**2).sum() + (group**2).sum()), "note": None,
-    }])
+    }])[["n", "n_min", "k", "n_group_factors", "omega_h", "omega_total", "ecv", "correlations", "note"]]
 
 
 def kaiser_label(msa: float) -> str:
@@ -108,24 +111,45 @@ def kaiser_label(msa: float) -> str:
     return next(label for bound, label in kaiser_labels() if msa >= bound)
 
 
-def kmo_bartlett(scores: pd.DataFrame) -> pd.DataFrame:
+def kmo_from_correlations(r: np.ndarray) -> tuple[np.ndarray, float]:
+    """Kaiser's measure of sampling adequacy of each item and overall, from a correlation matrix.
+
+    With ``Q`` the anti-image (partial) correlations from ``R^-1``: ``MSA_i = sum_j r_ij^2 /
+    (sum_j r_ij^2 + sum_j q_ij^2)`` over ``j != i``, and the overall KMO the same sums over all pairs
+    (Kaiser 1970; Kaiser & Rice 1974). Hand-written because factor_analyzer's ``calculate_kmo``
+    takes raw data, and a polychoric matrix has none.
+
+    >>> r = np.array([[1, .5, .4], [.5, 1, .3], [.4, .3, 1]])
+    >>> round(kmo_from_correlations(r)[1], 4)
+    0.6279
+    """
+    inv = np.linalg.inv(r)
+    d = np.sqrt(np.diag(inv))
+    q = -inv / np.outer(d, d)
+    off = ~np.eye(len(r), dtype=bool)
+    r2, q2 = np.where(off, r * r, 0.0), np.where(off, q * q, 0.0)
+    per_item = r2.sum(axis=1) / (r2.sum(axis=1) + q2.sum(axis=1))
+    return per_item, float(r2.sum() / (r2.sum() + q2.sum()))
+
+
+def kmo_bartlett(corr: ItemCorrelations) -> pd.DataFrame:
     """Kaiser-Meyer-Olkin sampling adequacy (overall and per item) and Bartlett's sphericity test.
 
-    Listwise complete cases over all columns of ``scores``. The first row (``variable ==
-    "overall"``) carries the overall KMO and Bartlett's chi-square, df and p; the item rows carry
-    each item's MSA (their Bartlett columns are empty). Columns: variable, n, msa, kaiser_label,
-    bartlett_chi2, bartlett_df, bartlett_p.
+    From the items' correlation matrix (:func:`kmo_from_correlations`); Bartlett's statistic
+    ``-(n - 1 - (2p + 5) / 6) ln |R|`` on ``p (p - 1) / 2`` df uses the smallest pairwise n
+    (``n_min``). The first row (``variable == "overall"``) carries the overall KMO and Bartlett's
+    chi-square, df and p; the item rows carry each item's MSA (their Bartlett columns are empty).
 
     Parameters
     ----------
-    scores : pandas.DataFrame
-        Item scores, one column per item.
+    corr : ItemCorrelations
+        The items' correlation matrix and its n.
 
     Returns
     -------
     pandas.DataFrame
-        The overall row, then one row per item: variable, n, msa, kaiser_label, bartlett_chi2,
-        bartlett_df, bartlett_p, note.
+        The overall row, then one row per item: variable, n, n_min, msa, kaiser_label, bartlett_chi2,
+        bartlett_df, bartlett_p, correlations, note.
 
     References
     ----------
@@ -137,24 +161,25 @@ def kmo_bartlett(scores: pd.DataFrame) -> pd.DataFrame:
 
     >>> from semopy.examples import holzinger39
     >>> hs = holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
-    >>> out = kmo_bartlett(hs).iloc[0]
+    >>> out = kmo_bartlett(ItemCorrelations.pearson(hs)).iloc[0]
     >>> round(float(out["msa"]), 2), out["kaiser_label"], int(out["bartlett_df"])
     (0.75, 'middling', 36)
     """
-    x = scores.dropna()
-    k = x.shape[1]
-    note = too_few(len(x), k + 2, f"KMO and Bartlett's test of {k} items")
+    r = corr.corr.to_numpy(float)
+    k, n = r.shape[0], corr.n_min
+    base = {"n": corr.n, "n_min": n, "correlations": corr.method}
+    note = too_few(n, k + 2, f"KMO and Bartlett's test of {k} items")
     if note is not None:
-        return pd.DataFrame([{"variable": "overall", "n": len(x), "msa": np.nan, "kaiser_label": None,
+        return pd.DataFrame([{"variable": "overall", **base, "msa": np.nan, "kaiser_label": None,
                               "bartlett_chi2": np.nan, "bartlett_df": k * (k - 1) // 2, "bartlett_p": np.nan,
                               "note": note}])
-    msa_items, msa_total = calculate_kmo(x.to_numpy(float))
-    chi2, p = calculate_bartlett_sphericity(x.to_numpy(float))
-    overall = {"variable": "overall", "n": len(x), "msa": float(msa_total),
-               "kaiser_label": kaiser_label(msa_total), "bartlett_chi2": float(chi2),
-               "bartlett_df": k * (k - 1) // 2, "bartlett_p": float(p), "note": None}
-    per_item = pd.DataFrame({"variable": x.columns, "n": len(x), "msa": msa_items,
-                             "kaiser_label": [kaiser_label(m) for m in msa_items]})
+    msa_items, msa_total = kmo_from_correlations(r)
+    chi2 = -(n - 1 - (2 * k + 5) / 6) * float(np.linalg.slogdet(r)[1])
+    df = k * (k - 1) // 2
+    overall = {"variable": "overall", **base, "msa": msa_total, "kaiser_label": kaiser_label(msa_total),
+               "bartlett_chi2": chi2, "bartlett_df": df, "bartlett_p": float(stats.chi2.sf(chi2, df)), "note": None}
+    per_item = pd.DataFrame({"variable": corr.corr.columns, "n": corr.n, "n_min": n, "msa": msa_items,
+                             "kaiser_label": [kaiser_label(m) for m in msa_items], "correlations": corr.method})
     return pd.concat([pd.DataFrame([overall]), per_item], ignore_index=True)
 
 
@@ -168,16 +193,18 @@ class EFAResult:
     variance: pd.DataFrame
     #: Factor correlation matrix (factors x factors).
     factor_correlations: pd.DataFrame
-    #: Complete cases used.
+    #: Agencies whose answers entered the correlations.
     n: int
     #: Why the model was not fitted (too few complete cases), or ``None``.
     note: str | None = None
 
 
-def efa(scores: pd.DataFrame, items: pd.DataFrame, n_factors: int = 6, rotation: str = "promax") -> EFAResult:
-    """Exploratory ML factor analysis with an oblique rotation (promax or oblimin).
+def efa(corr: ItemCorrelations, items: pd.DataFrame, n_factors: int = 6, rotation: str = "oblimin") -> EFAResult:
+    """Exploratory ML factor analysis of a correlation matrix with an oblique rotation (oblimin or promax).
 
-    Listwise complete cases over the codebook's items. Factors are ordered by the variance
+    Fitted to the items' correlation matrix (heterogeneous and pairwise for the survey, see
+    :mod:`analysis.stats.correlations`); its smallest pairwise n decides whether there are enough
+    cases. Factors are ordered by the variance
     their pattern loadings explain; ``primary_factor`` is each item's largest absolute loading,
     so that it can be compared with the item's pillar. Variance explained is from the pattern
     loadings (under an oblique rotation the factors overlap, so it does not add up exactly).
@@ -185,14 +212,14 @@ def efa(scores: pd.DataFrame, items: pd.DataFrame, n_factors: int = 6, rotation:
 
     Parameters
     ----------
-    scores : pandas.DataFrame
-        Item scores (0-100), one row per agency, one column per item id.
+    corr : ItemCorrelations
+        The items' correlation matrix and its n.
     items : pandas.DataFrame
         The codebook's ``items_table()`` (only ``item`` and ``pillar`` are used).
     n_factors : int
         Factors to extract.
     rotation : str
-        ``"promax"`` or ``"oblimin"``.
+        ``"oblimin"`` (psych's default) or ``"promax"``.
 
     Returns
     -------
@@ -201,7 +228,8 @@ def efa(scores: pd.DataFrame, items: pd.DataFrame, n_factors: int = 6, rotation:
 
     References
     ----------
-    Joreskog (1967); Hendrickson & White (1964) for promax. Full references: ``docs/references.md``.
+    Joreskog (1967); Jennrich (2002) for oblimin; Hendrickson & White (1964) for promax.
+    Full references: ``docs/references.md``.
 
     Examples
     --------
@@ -210,14 +238,14 @@ def efa(scores: pd.DataFrame, items: pd.DataFrame, n_factors: int = 6, rotation:
     >>> from semopy.examples import holzinger39
     >>> hs = holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
     >>> items = pd.DataFrame({"item": hs.columns, "pillar": ["visual"] * 3 + ["textual"] * 3 + ["speed"] * 3})
-    >>> efa(hs, items, n_factors=3).loadings.groupby("pillar", sort=False)["primary_factor"].nunique().tolist()
+    >>> fa = efa(ItemCorrelations.pearson(hs), items, n_factors=3)
+    >>> fa.loadings.groupby("pillar", sort=False)["primary_factor"].nunique().tolist()
     [1, 1, 1]
     """
-    cols = [c for c in items["item"] if c in scores.columns]
-    x = scores[cols].dropna().to_numpy(float)
-    note = too_few(len(x), len(cols) + 2, f"a {n_factors}-factor model of {len(cols)} items")
+    cols = [c for c in items["item"] if c in corr.corr.columns]
+    note = too_few(corr.n_min, len(cols) + 2, f"a {n_factors}-factor model of {len(cols)} items")
     if note is None:
-        pattern, phi = _efa_fit(x, n_factors, rotation)
+        pattern, phi = _efa_fit(corr.corr.loc[cols, cols].to_numpy(float), n_factors, rotation)
     else:
         pattern, phi = np.full((len(cols), n_factors), np.nan), np.full((n_factors, n_factors), np.nan)
     names = [f"F{i + 1}" for i in range(n_factors)]
@@ -229,23 +257,24 @@ def efa(scores: pd.DataFrame, items: pd.DataFrame, n_factors: int = 6, rotation:
     loadings["primary_factor"] = [names[i] if note is None else None for i in np.abs(pattern).argmax(axis=1)]
     ss = (pattern**2).sum(axis=0)
     variance = pd.DataFrame({"factor": names, "ss_loadings": ss, "prop_var": ss / len(cols),
-                             "cum_var": np.cumsum(ss) / len(cols), "n": len(x), "note": note})
-    return EFAResult(loadings, variance, pd.DataFrame(phi, index=names, columns=names), len(x), note)
+                             "cum_var": np.cumsum(ss) / len(cols), "n": corr.n, "n_min": corr.n_min,
+                             "rotation": rotation, "correlations": corr.method, "note": note})
+    return EFAResult(loadings, variance, pd.DataFrame(phi, index=names, columns=names), corr.n, note)
 
 
-def parallel_analysis(scores: pd.DataFrame, n_iter: int = 100, seed: int = 0,
+def parallel_analysis(corr: ItemCorrelations, n_iter: int = 100, seed: int = 0,
                       quantile: float = 0.95) -> pd.DataFrame:
     """Horn's (1965) parallel analysis of the correlation matrix's eigenvalues.
 
-    Observed eigenvalues against those of ``n_iter`` normal data sets of the same size
-    (listwise complete cases); a component is retained while its eigenvalue exceeds the
-    random ``quantile`` (Glorfeld 1995 uses the 95th percentile). Columns: component,
-    eigenvalue, random_mean, random_quantile, retain.
+    Observed eigenvalues against those of ``n_iter`` normal data sets of ``n_min`` cases (the
+    smallest pairwise n, so the random eigenvalues are not too narrow); a component is retained
+    while its eigenvalue exceeds the random ``quantile`` (Glorfeld 1995 uses the 95th percentile).
+    Columns: component, eigenvalue, random_mean, random_quantile, retain.
 
     Parameters
     ----------
-    scores : pandas.DataFrame
-        Item scores, one column per item.
+    corr : ItemCorrelations
+        The items' correlation matrix and its n.
     n_iter : int
         Random normal data sets of the same size.
     seed : int
@@ -268,12 +297,11 @@ def parallel_analysis(scores: pd.DataFrame, n_iter: int = 100, seed: int = 0,
 
     >>> from semopy.examples import holzinger39
     >>> hs = holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
-    >>> int(parallel_analysis(hs, n_iter=50, seed=1)["retain"].sum())
+    >>> int(parallel_analysis(ItemCorrelations.pearson(hs), n_iter=50, seed=1)["retain"].sum())
     3
     """
-    x = scores.dropna().to_numpy(float)
-    n, p = x.shape
-    observed = np.linalg.eigvalsh(np.corrcoef(x, rowvar=False))[::-1]
+    n, p = corr.n_min, corr.corr.shape[0]
+    observed = np.linalg.eigvalsh(corr.corr.to_numpy(float))[::-1]
     sims = np.random.default_rng(seed).standard_normal((n_iter, n, p))
     sims = (sims - sims.mean(1, keepdims=True)) / sims.std(1, ddof=1, keepdims=True)
     random_eig = np.linalg.eigvalsh(np.einsum("bni,bnj->bij", sims, sims) / (n - 1))[:, ::-1]
@@ -346,9 +374,27 @@ def cfa_fit(data: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
     """
     cols = [c for cs in groups.values() for c in cs]
     x = data[cols].dropna()
-    note = too_few(len(x), len(cols) + 2, f"a {len(groups)}-factor model of {len(cols)} items")
+    return cfa_fit_cov(x.cov(ddof=0), len(x), groups)
+
+
+def cfa_fit_cov(cov: pd.DataFrame, n: int, groups: dict[str, list[str]]) -> pd.DataFrame:
+    """:func:`cfa_fit` from a covariance matrix (ML, divisor n) of ``n`` cases.
+
+    With the EM covariance of incomplete data (:func:`analysis.stats.missing.em_moments`) this is
+    two-stage ML (Savalei & Bentler 2009): consistent estimates under missing at random, with fit
+    statistics that treat the matrix as if it came from ``n`` complete cases (their correction of
+    the test statistic is not applied).
+
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
+    >>> groups = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    >>> round(float(cfa_fit_cov(hs.cov(ddof=0), len(hs), groups)["chi2"].iloc[0]), 3)
+    85.306
+    """
+    cols = [c for cs in groups.values() for c in cs]
+    note = too_few(n, len(cols) + 2, f"a {len(groups)}-factor model of {len(cols)} items")
     if note is not None:
-        return pd.DataFrame([{"n": len(x), "chi2": np.nan, "df": np.nan, "p": np.nan, "cfi": np.nan, "tli": np.nan,
+        return pd.DataFrame([{"n": n, "chi2": np.nan, "df": np.nan, "p": np.nan, "cfi": np.nan, "tli": np.nan,
                               "rmsea": np.nan, "rmsea_ci_low": np.nan, "rmsea_ci_high": np.nan, "srmr": np.nan,
                               "note": note}])
     rename = {c: f"y{i}" for i, c in enumerate(cols)}
@@ -359,9 +405,10 @@ def cfa_fit(data: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
         # semopy's default SLSQP tolerance stops far from the ML minimum on a model this size
         # (chi-square 2623 vs 2602 on the sample) and where it stops depends on the process's
         # floating-point history; a tight tolerance converges to the same minimum every time.
-        model.fit(x.rename(columns=rename), options={"ftol": 1e-12, "maxiter": 20000})
+        model.fit(cov=cov.loc[cols, cols].rename(index=rename, columns=rename), n_samples=n,
+                  options={"ftol": 1e-12, "maxiter": 20000})
     fit = semopy.calc_stats(model).iloc[0]
-    chi2, df, n = float(fit["chi2"]), int(fit["DoF"]), len(x)
+    chi2, df = float(fit["chi2"]), int(fit["DoF"])
     s = model.mx_cov
     sigma = model.calc_sigma()[0]
     sd = np.sqrt(np.diag(s))
@@ -376,23 +423,63 @@ def cfa_fit(data: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
     }])
 
 
+def _categorised(scores: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """Scores with each continuous item (count, percent) cut at its quintiles into (up to) five
+    ordered categories, right-closed as R's ``cut``, as the ordinal model needs every item ordered
+    (the reference example of lavaan's WLSMV does the same with continuous tests). Cut points at
+    the item's maximum are dropped; an item whose quintiles all sit at its ceiling (a goalpost cap)
+    is split into "below the ceiling" and "at it"."""
+    out = scores.copy()
+    kinds = items.set_index("item")["type"]
+    for c in out.columns:
+        if kinds.get(c) in ORDINAL_TYPES:
+            continue
+        x = out[c].dropna().to_numpy(float)
+        if not len(x):
+            continue
+        top = x.max()
+        cuts = np.unique(np.quantile(x, np.linspace(0, 1, 6)[1:-1], method="median_unbiased"))
+        cuts = cuts[cuts < top]
+        if not len(cuts) and (x < top).any():
+            cuts = np.array([x[x < top].max()])
+        out[c] = np.where(out[c].isna(), np.nan, np.searchsorted(cuts, out[c].to_numpy(float), side="left"))
+    return out
+
+
 def cfa(scores: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    """Fit indices of the confirmatory model in which each pillar is one factor (see :func:`cfa_fit`).
+    """The confirmatory model in which each pillar is one factor, estimated two ways.
+
+    - ``DWLS``: the items as ordered categories, polychoric correlations weighted by their
+      asymptotic variances, lavaan's ``ordered=`` estimator (:func:`analysis.stats.dwls.cfa_ordinal`;
+      count and percent items cut into quintiles); complete cases. Its CFI, TLI, RMSEA and SRMR are
+      the ones to judge the instrument by: the Hu & Bentler (1999) cut-offs are for continuous
+      data and are, if anything, lenient for DWLS (Xia & Yang 2019).
+    - ``ML``: the items as continuous, two-stage ML on the EM covariance of every agency
+      (:func:`cfa_fit_cov`), kept for comparison with the first round's normal-theory analysis.
 
     Parameters
     ----------
     scores : pandas.DataFrame
         Item scores (0-100), one row per agency, one column per item id.
     items : pandas.DataFrame
-        The codebook's ``items_table()`` (only ``item`` and ``pillar`` are used).
+        The codebook's ``items_table()`` (``item``, ``pillar`` and ``type`` are used).
 
     Returns
     -------
     pandas.DataFrame
-        The fit row of :func:`cfa_fit`.
+        Two rows (estimator DWLS, ML) with the fit columns of :func:`cfa_fit` and ``data``.
 
     References
     ----------
-    Hu & Bentler (1999). Full references: ``docs/references.md``.
+    Muthen (1984); Rosseel (2012); Savalei & Bentler (2009); Hu & Bentler (1999); Xia & Yang (2019).
+    Full references: ``docs/references.md``.
     """
-    return cfa_fit(scores, pillar_items(scores, items))
+    groups = pillar_items(scores, items)
+    cols = [c for cs in groups.values() for c in cs]
+    ordinal = cfa_ordinal_fit(_categorised(scores[cols], items), groups).assign(
+        estimator="DWLS", data="ordered categories (polychoric), complete cases")
+    moments = em_moments(scores[cols])
+    ml = cfa_fit_cov(moments.cov, moments.n, groups).assign(
+        estimator="ML", data="continuous, two-stage ML on the EM covariance of all agencies")
+    out = pd.concat([ordinal, ml], ignore_index=True)
+    return out[["estimator", "data", *[c for c in out.columns if c not in ("estimator", "data")]]]
