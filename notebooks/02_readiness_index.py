@@ -19,9 +19,9 @@
 # From the clean responses (`01_clean_responses`) this notebook builds the composite index the way
 # the OECD/JRC *Handbook on Constructing Composite Indicators* (2008) lays out: **normalise** each
 # item to 0-100, **aggregate** items to indicators, indicators to the six pillars and pillars to an
-# agency index, then average a province's responding agencies. It then asks how far to trust the
-# result: a **BCa bootstrap** over each province's agencies (intervals, band probabilities, rank
-# intervals) and a **Monte-Carlo over the modelling choices** (rank bands, Sobol indices).
+# agency index, then estimates each province's score from its responding agencies. It then asks
+# how far to trust the result: intervals, band probabilities and rank intervals from the province
+# estimator, and a **Monte-Carlo over the modelling choices** (rank bands, Sobol indices).
 #
 # Every modelling choice is a parameter (defaults in `params/index.yaml`); pass any of them to
 # papermill (`-p aggregation geometric`) or to the pipeline (`python -m analysis report --choice
@@ -80,24 +80,42 @@ agg[agg["level"] == "agency_type"].sort_values("index", ascending=False)[
     ["group", "n_agencies", "index", "share_low", "share_middle", "share_high", "share_very_high"]]
 
 # %% [markdown]
-# ## Province scores with 95 % BCa intervals
+# ## Province scores with 95 % intervals
 #
-# Each province's index is the mean of its responding agencies. The interval is a bias-corrected
-# and accelerated (BCa) bootstrap over those agencies (2,000 resamples): with a few dozen agencies
-# or fewer a plain percentile bootstrap covers too rarely. A province with a single agency has a
-# score but no interval.
+# **What is estimated.** A province's *model-expected* score: what its agencies would score on
+# average over repeated surveys of the same province. The agencies that happened to answer this
+# round are a sample of that; the score of every single agency carries its own noise.
+#
+# **How** (`province_estimator` in `params/index.yaml`, default `eb`). The direct estimate is the
+# mean of the responding agencies, adjusted for which of the 19 agency types answered (the same
+# types exist in every province, so a province is not penalised because its strongest agency did
+# not respond; Battese, Harter & Fuller 1988). The published score is its empirical-Bayes estimate
+# (Fay & Herriot 1979): the direct estimate drawn towards the level predicted from the province's
+# region, the more so the less certain it is, with a mean squared error that counts that
+# uncertainty (Prasad-Rao / Datta-Lahiri). Over 20 simulated surveys of the same model
+# (`30_estimator_simulation`) this gave the smallest error and the narrowest intervals that still
+# cover 95 %, and ranked provinces at least as well as the plain mean; no estimator reached a
+# Spearman correlation of .92 with the truth, because about 16 agencies per province cannot rank 76
+# provinces more finely. The plain means with their BCa bootstrap intervals are kept as
+# `direct_index`, `direct_index_low`, `direct_index_high`. A province with no responding agency
+# gets no score.
 
 # %%
+print(f"estimator: {provinces['estimator'].iloc[0]}; "
+      f"median shift from the direct mean: {(provinces['index'] - provinces['direct_index']).abs().median():.2f} "
+      f"points; median 95 % interval width: {(provinces['index_high'] - provinces['index_low']).median():.1f} "
+      f"(direct BCa: {(provinces['direct_index_high'] - provinces['direct_index_low']).median():.1f})")
 display(Markdown(findings.interval_summary(provinces)))
 charts.caterpillar(provinces, cb.bands_table(), title="Province readiness index")
 
 # %% [markdown]
 # ## Bands and ranks, with their uncertainty
 #
-# `band_probability` is the share of bootstrap draws falling in the province's estimated band;
+# `band_probability` is the probability that the province's true score lies in its estimated band;
 # below about 0.7 the band is a coin toss with its neighbour. `rank_low`-`rank_high` is the 90 %
-# interval of the rank over the joint bootstrap draws; `mc_rank_p05`-`mc_rank_p95` is the 5-95 %
-# band over random modelling choices (sampling noise held fixed).
+# interval of the rank when every province's score is drawn from its estimate's uncertainty
+# (Goldstein & Spiegelhalter 1996); `mc_rank_p05`-`mc_rank_p95` is the 5-95 % band over random
+# modelling choices (sampling noise held fixed).
 
 # %%
 cols = ["province", "name_en", "n_agencies", "index", "index_low", "index_high", "band", "band_probability",
@@ -107,7 +125,7 @@ provinces.sort_values("rank")[cols].head(15)
 # %%
 bands_count = provinces["band"].value_counts().reindex(cb.bands_table()["band"], fill_value=0)
 print("provinces per band:", bands_count.to_dict())
-print(f"median width of the 90 % rank interval (bootstrap): "
+print(f"median width of the 90 % rank interval (sampling): "
       f"{(provinces['rank_high'] - provinces['rank_low']).median():.0f} places")
 print(f"median width of the 5-95 % rank band (modelling choices): "
       f"{(provinces['mc_rank_p95'] - provinces['mc_rank_p05']).median():.0f} places")

@@ -53,4 +53,4 @@ if d.has_data:
 # %% tags=["remove-input"]
 if d.has_data:
     display(Markdown(f"## {T['recommendations']}\n\n{s['recommendations']}"))
-display(Markdown(f"## {T['caveats']}\n\n{s['caveats']}\n\n{text.methods(lang)}"))
+display(Markdown(f"## {T['caveats']}\n\n{s['caveats']}\n\n{text.methods(d, lang)}"))

@@ -70,11 +70,11 @@ display(HTML(charts.figure_html(charts.regions_strip(p), "ดัชนีขอ�
 # %% tags=["remove-input"]
 display(Markdown(
     "## ความไม่แน่นอนของอันดับ · How certain are the ranks?\n\n"
-    "เส้นสีเทา: ช่วงอันดับจากการสุ่มหน่วยงานซ้ำ (90%); เส้นสีส้ม: ช่วงอันดับเมื่อเปลี่ยนวิธีคำนวณดัชนี (5–95%) · "
-    "Grey: the rank's 90 % interval from resampling agencies; orange: its 5-95 % band over modelling choices "
+    "เส้นสีเทา: ช่วงอันดับจากความคลาดเคลื่อนของการสำรวจ (90%); เส้นสีส้ม: ช่วงอันดับเมื่อเปลี่ยนวิธีคำนวณดัชนี (5–95%) · "
+    "Grey: the rank's 90 % interval from sampling uncertainty; orange: its 5-95 % band over modelling choices "
     "(normalisation, aggregation, weights, missing items). Quote ranks with their band."))
 display(HTML(charts.figure_html(charts.rank_bands(p), "อันดับและช่วงอันดับของทุกจังหวัด · Every province's rank "
-                                "with its bootstrap and modelling-choice bands")))
+                                "with its sampling and modelling-choice bands")))
 
 # %% tags=["remove-input"]
 s = t["sobol"].round(3)

@@ -137,7 +137,7 @@ def test_row_order_does_not_change_a_digit(hs5: pd.DataFrame, hs_fit) -> None:
 
 def test_not_fitted_notes() -> None:
     few = pd.DataFrame({"a": [0, 1, 1], "b": [1, 0, 1], "c": [0, 0, 1]})
-    assert cfa_ordinal(few, {"f": ["a", "b", "c"]}).note.startswith("not computed: 3 complete cases")
+    assert cfa_ordinal(few, {"f": ["a", "b", "c"]}).note.startswith("not computed: 3 cases")
     const = pd.DataFrame({"a": [0, 1] * 10, "b": [1, 0] * 10, "c": [1] * 20})
     res = cfa_ordinal(const, {"f": ["a", "b", "c"]})
     assert "single observed category: c" in res.note and np.isnan(res.chi2)

@@ -65,7 +65,7 @@ def test_every_reason_and_verdict_has_a_label() -> None:
 def test_every_section_renders(request, which: str, lang: str) -> None:
     d = request.getfixturevalue(which)
     out = {s: text.render(s, d, lang) for s in text.SECTIONS}
-    joined = "\n".join(out.values()) + text.methods(lang)
+    joined = "\n".join(out.values()) + text.methods(d, lang)
     assert not re.search(r"\{\{|\{%|\bNone\b|\bnan\b", joined), joined
     assert out["headline"] and out["agencies"] and out["caveats"]
     if which == "empty":
@@ -99,3 +99,15 @@ def test_text_from_data_is_escaped(full) -> None:
 def test_a_missing_context_value_fails_loudly(full) -> None:
     with pytest.raises(jinja2.UndefinedError, match="no attribute .name."):
         text.environment().get_template("province.en.md.j2").module.headline({"has_data": True})
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_methods_name_the_estimator_shown(full, lang: str) -> None:
+    """The page says which estimator its scores come from: empirical Bayes or the plain mean."""
+    import dataclasses
+
+    plain = dataclasses.replace(full, province=full.province.copy())
+    plain.province["estimator"] = "direct"
+    eb, direct = text.methods(full, lang), text.methods(plain, lang)
+    assert full.province["estimator"] == "eb"
+    assert ("Fay-Herriot" in eb) and ("BCa" in direct) and ("Fay-Herriot" not in direct)

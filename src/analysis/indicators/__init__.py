@@ -3,4 +3,5 @@
 province scores and ranks, and the sensitivity of ranks to the modelling choices.
 """
 
-__all__ = ["aggregates", "bootstrap", "choices", "clusterrobust", "run", "scores", "sensitivity", "smallarea"]
+__all__ = ["aggregates", "bootstrap", "choices", "clusterrobust", "estimates", "run", "scores", "sensitivity",
+           "smallarea"]

@@ -2,4 +2,4 @@
 and its run record, environment files.
 """
 
-__all__ = ["batch", "envfiles", "notebooks", "run", "runrecord"]
+__all__ = ["batch", "envfiles", "notebooks", "run", "runrecord", "simulation"]

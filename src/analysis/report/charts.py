@@ -72,20 +72,20 @@ def caterpillar(provinces, bands_table, title: str = "Province readiness index �
     for lower in bands_table["lower"][1:]:
         ax.axvline(lower, color="black", linewidth=0.6, linestyle=":")
     ax.set_xlim(0, 100)
-    ax.set_xlabel("index (0-100), 95 % BCa interval · ดัชนี (0-100) และช่วงความเชื่อมั่น 95%")
+    ax.set_xlabel("index (0-100), 95 % interval · ดัชนี (0-100) และช่วงความเชื่อมั่น 95%")
     ax.set_title(title)
     fig.tight_layout()
     return fig
 
 
 def rank_bands(provinces):
-    """Median rank and 5-95 % rank band over modelling choices, with the bootstrap 90 % rank interval."""
+    """Median rank and 5-95 % rank band over modelling choices, with the sampling 90 % rank interval."""
 
     order = provinces.dropna(subset=["rank"]).sort_values("rank")
     fig, ax = plt.subplots(figsize=(7.5, 12))
     y = np.arange(len(order))[::-1]
     ax.hlines(y + 0.15, order["rank_low"], order["rank_high"], color="grey", linewidth=2,
-              label="bootstrap 90 % · สุ่มซ้ำ 90%")
+              label="90 % rank interval · ช่วงอันดับ 90%")
     ax.hlines(y - 0.15, order["mc_rank_p05"], order["mc_rank_p95"], color=PALETTE[1], linewidth=2,
               label="modelling choices 5-95 % · ทางเลือกการคำนวณ")
     ax.plot(order["rank"], y, "o", color=PALETTE[0], markersize=3, label="rank · อันดับ")

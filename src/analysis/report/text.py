@@ -68,7 +68,7 @@ def context(d: ProvinceData, lang: str) -> dict[str, Any]:
                     "icc2": _number(icc), "reliable": rule.meets(icc), "icc2_rule": rule.rule[3:],
                     "icc2_bound": rule.bound,
                     "rwg": _number(float(d.rwg["r_wg_j"])) if d.rwg is not None else None},
-        "recommendations": [], "pillars": None,
+        "recommendations": [], "pillars": None, "estimator": p.get("estimator", "direct"),
     }
     if not d.has_data:
         return c
@@ -110,6 +110,9 @@ def render(section: str, d: ProvinceData, lang: str) -> str:
     return sections(d, lang)[section]
 
 
-def methods(lang: str) -> str:
-    """The short methods note, linking to the national overview."""
-    return str(environment().get_template(f"province.{lang}.md.j2").module.methods())  # type: ignore[attr-defined]
+def methods(d: ProvinceData, lang: str) -> str:
+    """The short methods note, naming the province estimator the scores come from, linking to the
+    national overview."""
+    estimator = d.province.get("estimator", "direct")
+    module = environment().get_template(f"province.{lang}.md.j2").make_module({"c": {"estimator": estimator}})
+    return str(module.methods())  # type: ignore[attr-defined]

@@ -20,5 +20,5 @@ Thresholds and their sources are in one table, :mod:`analysis.stats.thresholds`
 (``params/thresholds.yaml``).
 """
 
-__all__ = ["common", "consistency", "correlations", "dwls", "factor", "missing", "multilevel", "ordinal", "run",
-           "structure", "thresholds"]
+__all__ = ["common", "consistency", "correlations", "dwls", "factor", "missing", "mlcfa", "multilevel", "ordinal",
+           "run", "structure", "thresholds"]

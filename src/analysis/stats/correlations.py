@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.core.numerics import round_stable
 from analysis.stats.ordinal import het_cor
 
 #: Item types whose answers are ordered categories (the others are continuous).
@@ -75,6 +76,19 @@ def smooth_correlations(r: np.ndarray) -> tuple[np.ndarray, bool]:
     return (out + out.T) / 2, True
 
 
+def ordinal_levels(scores: pd.DataFrame, ordinal: list[str]) -> pd.DataFrame:
+    """The ordinal items' scores rounded to 9 decimals (:func:`analysis.core.numerics.round_stable`),
+    so that a last-bit difference never makes two categories of one answer.
+
+    >>> ordinal_levels(pd.DataFrame({"q": [100 / 3, 33.333333333333336]}), ["q"])["q"].nunique()
+    1
+    """
+    out = scores.copy()
+    for c in ordinal:
+        out[c] = round_stable(out[c].to_numpy(float), 9)
+    return out
+
+
 def item_correlations(scores: pd.DataFrame, items: pd.DataFrame) -> ItemCorrelations:
     """Heterogeneous pairwise correlations of the codebook's items (see the module docstring).
 
@@ -100,7 +114,7 @@ def item_correlations(scores: pd.DataFrame, items: pd.DataFrame) -> ItemCorrelat
     cols = [c for c in items["item"] if c in scores.columns]
     kinds = items.set_index("item")["type"]
     ordinal = [c for c in cols if kinds[c] in ORDINAL_TYPES]
-    data = scores[cols]
+    data = ordinal_levels(scores[cols], ordinal)
     data = data[data.notna().any(axis=1)]
     res = het_cor(data, ordinal)
     r, smoothed = smooth_correlations(res.cor.to_numpy(float))

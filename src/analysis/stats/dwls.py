@@ -53,6 +53,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from analysis.stats.common import too_few
+from analysis.stats.mlcfa import rmsea_ci
 from analysis.stats.ordinal import ordinal_codes, polychoric_table
 
 __all__ = ["CFAResult", "PolychoricGamma", "cfa_ordinal", "cfa_ordinal_fit", "polychoric_gamma"]
@@ -315,20 +316,6 @@ class CFAResult:
         return pd.DataFrame([{c: getattr(self, c) for c in FIT_COLUMNS}])
 
 
-def _rmsea_ci(chi2: float, df: int, n: float, confidence: float = 0.90) -> tuple[float, float]:
-    """Noncentral chi-square interval of the RMSEA (lavaan's ``lav_fit_rmsea_ci``), ``n`` = N - 1 here."""
-    def solve(prob: float) -> float:
-        if stats.chi2.cdf(chi2, df) < prob:
-            return 0.0
-        hi = max(chi2, 1.0)
-        while stats.ncx2.cdf(chi2, df, hi) > prob:
-            hi *= 2
-        return float(optimize.brentq(lambda lam: stats.ncx2.cdf(chi2, df, lam) - prob, 0.0, hi, xtol=1e-10))
-
-    return (float(np.sqrt(solve((1 + confidence) / 2) / (df * n))),
-            float(np.sqrt(solve((1 - confidence) / 2) / (df * n))))
-
-
 def _fit_measures(t: float, df: int, t0: float, df0: int, n: int) -> dict[str, float]:
     """p, CFI, TLI, RMSEA and its interval as lavaan computes them for (D)WLS (N - 1 in the RMSEA)."""
     d1, d0 = max(t - df, 0.0), max(t - df, t0 - df0, 0.0)
@@ -336,7 +323,7 @@ def _fit_measures(t: float, df: int, t0: float, df0: int, n: int) -> dict[str, f
            "cfi": 1.0 if d0 == 0 else 1 - d1 / d0,
            "tli": 1 - (t - df) * df0 / ((t0 - df0) * df) if df > 0 and t0 != df0 else 1.0,
            "rmsea": float(np.sqrt(max(t - df, 0.0) / (df * (n - 1)))) if df > 0 else 0.0}
-    low, high = _rmsea_ci(t, df, n - 1) if df > 0 else (0.0, 0.0)
+    low, high = rmsea_ci(t, df, n - 1) if df > 0 else (0.0, 0.0)
     return out | {"rmsea_ci_low": low, "rmsea_ci_high": high}
 
 

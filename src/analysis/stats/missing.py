@@ -154,9 +154,10 @@ def pairwise_cov(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = ~np.isnan(x)
     x0 = np.where(m, x, 0.0)
     mf = m.astype(float)
-    n = np.einsum("...ki,...kj->...ij", mf, mf)
-    sx = np.einsum("...ki,...kj->...ij", x0, mf)  # sum of x_i over cases observing j too
-    sxx = np.einsum("...ki,...kj->...ij", x0, x0)
+    x0t = np.swapaxes(x0, -1, -2)
+    n = np.swapaxes(mf, -1, -2) @ mf  # counts: exact in floating point whatever the kernel
+    sx = x0t @ mf  # sum of x_i over cases observing j too
+    sxx = x0t @ x0
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = (sxx - sx * np.swapaxes(sx, -1, -2) / n) / (n - 1)
     cov = np.where(n >= 2, cov, np.nan)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import semopy
 from factor_analyzer import Rotator
-from scipy import optimize, stats
+from scipy import stats
 
 from analysis.stats.common import pillar_items, too_few
-from analysis.stats.correlations import ORDINAL_TYPES, ItemCorrelations
+from analysis.stats.correlations import ORDINAL_TYPES, ItemCorrelations, ordinal_levels
 from analysis.stats.dwls import cfa_ordinal_fit
 from analysis.stats.factor import ml_loadings, one_factor_ml
 from analysis.stats.missing import em_moments
+from analysis.stats.mlcfa import ml_cfa
 from analysis.stats.thresholds import kaiser_labels
 
 
@@ -311,38 +310,13 @@ def parallel_analysis(corr: ItemCorrelations, n_iter: int = 100, seed: int = 0,
                          "retain": np.cumprod(observed > threshold).astype(bool)})
 
 
-def _rmsea_ci(chi2: float, df: int, n: int, confidence: float = 0.90) -> tuple[float, float]:
-    """Noncentral chi-square interval of the RMSEA, as lavaan computes it.
-
-    lambda_low solves ncx2.cdf(chi2, df, lambda) = (1 + confidence) / 2 and lambda_high solves
-    it for (1 - confidence) / 2; RMSEA = sqrt(lambda / (df N)) with N (not N - 1), lavaan's
-    convention for the default normal likelihood (its chi-square is N F_ML).
-    """
-    def solve(p: float) -> float:
-        if stats.chi2.cdf(chi2, df) < p:  # even lambda = 0 puts chi2 below the p quantile
-            return 0.0
-        hi = max(chi2, 1.0)
-        while stats.ncx2.cdf(chi2, df, hi) > p:
-            hi *= 2
-        return optimize.brentq(lambda lam: stats.ncx2.cdf(chi2, df, lam) - p, 0.0, hi, xtol=1e-10)
-
-    return (float(np.sqrt(solve((1 + confidence) / 2) / (df * n))),
-            float(np.sqrt(solve((1 - confidence) / 2) / (df * n))))
-
-
 def cfa_fit(data: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
-    """Fit a simple-structure CFA (each factor measured by its own items) with semopy.
+    """Fit a simple-structure CFA (each factor measured by its own items) by normal-theory ML.
 
-    ``groups`` maps factor names to their indicator columns of ``data``; listwise complete
-    cases. Names are replaced by ``f0, f1...`` and ``y0, y1...`` for semopy's model syntax.
-    chi-square, df, CFI and TLI come from ``semopy.calc_stats`` (same as lavaan's). Computed
-    here, because semopy lacks them or uses another convention:
-
-    - RMSEA = sqrt(max(0, (chi2 - df) / (df N))) and its 90 % interval (:func:`_rmsea_ci`);
-    - SRMR as lavaan's default (Bentler): residuals ``(s_ij - sigma_ij) / sqrt(s_ii s_jj)``,
-      root mean square over the lower triangle including the diagonal.
-
-    Columns: n, chi2, df, p, cfi, tli, rmsea, rmsea_ci_low, rmsea_ci_high, srmr.
+    ``groups`` maps factor names to their indicator columns of ``data``; listwise complete cases,
+    covariance with divisor N, fitted by :func:`analysis.stats.mlcfa.ml_cfa` (lavaan's conventions:
+    chi-square N F_min, CFI, TLI, RMSEA with its 90 % interval, standardised SRMR).
+    Columns: n, chi2, df, p, cfi, tli, rmsea, rmsea_ci_low, rmsea_ci_high, srmr, note.
 
     Parameters
     ----------
@@ -358,7 +332,7 @@ def cfa_fit(data: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
 
     References
     ----------
-    Hu & Bentler (1999); lavaan's conventions for RMSEA and SRMR. Full references: ``docs/references.md``.
+    Hu & Bentler (1999); Rosseel (2012) for lavaan's conventions. Full references: ``docs/references.md``.
 
     Examples
     --------
@@ -374,53 +348,7 @@ def cfa_fit(data: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
     """
     cols = [c for cs in groups.values() for c in cs]
     x = data[cols].dropna()
-    return cfa_fit_cov(x.cov(ddof=0), len(x), groups)
-
-
-def cfa_fit_cov(cov: pd.DataFrame, n: int, groups: dict[str, list[str]]) -> pd.DataFrame:
-    """:func:`cfa_fit` from a covariance matrix (ML, divisor n) of ``n`` cases.
-
-    With the EM covariance of incomplete data (:func:`analysis.stats.missing.em_moments`) this is
-    two-stage ML (Savalei & Bentler 2009): consistent estimates under missing at random, with fit
-    statistics that treat the matrix as if it came from ``n`` complete cases (their correction of
-    the test statistic is not applied).
-
-    >>> from semopy.examples import holzinger39
-    >>> hs = holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
-    >>> groups = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
-    >>> round(float(cfa_fit_cov(hs.cov(ddof=0), len(hs), groups)["chi2"].iloc[0]), 3)
-    85.306
-    """
-    cols = [c for cs in groups.values() for c in cs]
-    note = too_few(n, len(cols) + 2, f"a {len(groups)}-factor model of {len(cols)} items")
-    if note is not None:
-        return pd.DataFrame([{"n": n, "chi2": np.nan, "df": np.nan, "p": np.nan, "cfi": np.nan, "tli": np.nan,
-                              "rmsea": np.nan, "rmsea_ci_low": np.nan, "rmsea_ci_high": np.nan, "srmr": np.nan,
-                              "note": note}])
-    rename = {c: f"y{i}" for i, c in enumerate(cols)}
-    desc = "\n".join(f"f{j} =~ " + " + ".join(rename[c] for c in cs) for j, cs in enumerate(groups.values()))
-    model = semopy.Model(desc)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        # semopy's default SLSQP tolerance stops far from the ML minimum on a model this size
-        # (chi-square 2623 vs 2602 on the sample) and where it stops depends on the process's
-        # floating-point history; a tight tolerance converges to the same minimum every time.
-        model.fit(cov=cov.loc[cols, cols].rename(index=rename, columns=rename), n_samples=n,
-                  options={"ftol": 1e-12, "maxiter": 20000})
-    fit = semopy.calc_stats(model).iloc[0]
-    chi2, df = float(fit["chi2"]), int(fit["DoF"])
-    s = model.mx_cov
-    sigma = model.calc_sigma()[0]
-    sd = np.sqrt(np.diag(s))
-    resid = (s - sigma) / np.outer(sd, sd)
-    low, high = _rmsea_ci(chi2, df, n)
-    return pd.DataFrame([{
-        "n": n, "chi2": chi2, "df": df, "p": float(stats.chi2.sf(chi2, df)),
-        "cfi": float(fit["CFI"]), "tli": float(fit["TLI"]),
-        "rmsea": float(np.sqrt(max(0.0, (chi2 - df) / (df * n)))),
-        "rmsea_ci_low": low, "rmsea_ci_high": high,
-        "srmr": float(np.sqrt(np.mean(resid[np.tril_indices_from(resid)] ** 2))), "note": None,
-    }])
+    return ml_cfa(x.cov(ddof=0), len(x), groups)
 
 
 def _categorised(scores: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
@@ -429,8 +357,8 @@ def _categorised(scores: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     (the reference example of lavaan's WLSMV does the same with continuous tests). Cut points at
     the item's maximum are dropped; an item whose quintiles all sit at its ceiling (a goalpost cap)
     is split into "below the ceiling" and "at it"."""
-    out = scores.copy()
     kinds = items.set_index("item")["type"]
+    out = ordinal_levels(scores, list(scores.columns))  # rounded first: last bits never move a case across a cut
     for c in out.columns:
         if kinds.get(c) in ORDINAL_TYPES:
             continue
@@ -454,8 +382,10 @@ def cfa(scores: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
       count and percent items cut into quintiles); complete cases. Its CFI, TLI, RMSEA and SRMR are
       the ones to judge the instrument by: the Hu & Bentler (1999) cut-offs are for continuous
       data and are, if anything, lenient for DWLS (Xia & Yang 2019).
-    - ``ML``: the items as continuous, two-stage ML on the EM covariance of every agency
-      (:func:`cfa_fit_cov`), kept for comparison with the first round's normal-theory analysis.
+    - ``ML``: the items as continuous, two-stage ML (Savalei & Bentler 2009) on the EM covariance
+      of every agency (:func:`analysis.stats.mlcfa.ml_cfa`; fit statistics as if from ``n`` complete
+      cases, their correction not applied), kept for comparison with the first round's
+      normal-theory analysis.
 
     Parameters
     ----------
@@ -479,7 +409,7 @@ def cfa(scores: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     ordinal = cfa_ordinal_fit(_categorised(scores[cols], items), groups).assign(
         estimator="DWLS", data="ordered categories (polychoric), complete cases")
     moments = em_moments(scores[cols])
-    ml = cfa_fit_cov(moments.cov, moments.n, groups).assign(
+    ml = ml_cfa(moments.cov, moments.n, groups).assign(
         estimator="ML", data="continuous, two-stage ML on the EM covariance of all agencies")
     out = pd.concat([ordinal, ml], ignore_index=True)
     return out[["estimator", "data", *[c for c in out.columns if c not in ("estimator", "data")]]]
