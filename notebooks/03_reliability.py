@@ -138,7 +138,8 @@ t["efa_variance"]
 #   percent items are cut at their quintiles. Its chi-square is the standard DWLS statistic
 #   (N - 1 times the minimum), *not* the mean-and-variance-adjusted WLSMV statistic, whose p-value
 #   would be better calibrated; read the fit indices, not the p-value. These are the fit indices
-#   that apply to this instrument's answers. It uses the agencies that answered every item.
+#   that apply to this instrument's answers. Each correlation uses the agencies that answered both
+#   of its items (pairwise, as lavaan's `missing = "pairwise"`).
 # - **ML** treats the 0-100 scores as continuous and normal, as the first round did, on the EM
 #   covariance of all agencies (two-stage ML, Savalei & Bentler 2009). With few-category items its
 #   chi-square and RMSEA are distorted, so it is shown for comparison only.

@@ -69,7 +69,7 @@ FIT_COLUMNS = ["n", "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_low", "r
 
 @dataclass(frozen=True)
 class PolychoricGamma:
-    """Polychoric correlations of complete cases with the influence functions behind ``Gamma``."""
+    """Pairwise polychoric correlations with the influence functions behind ``Gamma``."""
 
     #: Item names.
     items: list[str]
@@ -94,18 +94,20 @@ class PolychoricGamma:
 
 
 def polychoric_gamma(data: pd.DataFrame) -> PolychoricGamma:
-    """Thresholds, two-step polychoric correlations and their influence functions (complete cases).
+    """Thresholds, two-step polychoric correlations and their influence functions, pairwise.
 
-    Each correlation is :func:`analysis.stats.ordinal.polychoric_table` of the pair's table
-    (lavaan's defaults: 0.5 added to the empty cell of a 2 x 2 table, margins kept); each case's
-    influence on it is the per-cell influence of the two-step estimator (Muthen 1984) at the
-    case's cell. The asymptotic covariance of the correlations is ``Psi' Psi`` and lavaan's
-    ``Gamma`` (``NACOV``) is ``N Psi' Psi``.
+    Each correlation is :func:`analysis.stats.ordinal.polychoric_table` of the pair's table over the
+    cases that answered both items (lavaan's defaults: 0.5 added to the empty cell of a 2 x 2
+    table, margins kept); each such case's influence on it is the per-cell influence of the
+    two-step estimator (Muthen 1984) at the case's cell, and a case that left either item blank
+    has none. The asymptotic covariance of the correlations is ``Psi' Psi`` (under data missing
+    completely at random, as lavaan's ``missing = "pairwise"``) and lavaan's ``Gamma``
+    (``NACOV``) is ``N Psi' Psi``. With complete data this is the complete-case estimator.
 
     Parameters
     ----------
     data : pandas.DataFrame
-        Ordinal items, complete cases only (one column each; categories in sorted order).
+        Ordinal items (one column each; categories in sorted order; NaN for a blank).
 
     Returns
     -------
@@ -127,18 +129,18 @@ def polychoric_gamma(data: pd.DataFrame) -> PolychoricGamma:
     items = [str(c) for c in data.columns]
     coded = [ordinal_codes(data[c]) for c in data.columns]
     codes = np.column_stack([c for c, _ in coded]) if coded else np.empty((0, 0), np.intp)
-    if (codes < 0).any():
-        raise ValueError("polychoric_gamma needs complete cases")
     ks = [len(levels) for _, levels in coded]
     pairs = list(combinations(range(len(items)), 2))
     rho = np.empty(len(pairs))
-    infl = np.empty((codes.shape[0], len(pairs)))
+    infl = np.zeros((codes.shape[0], len(pairs)))
     ths: list[np.ndarray] = [np.empty(0)] * len(items)
     for p, (i, j) in enumerate(pairs):
-        table = np.bincount(codes[:, i] * ks[j] + codes[:, j], minlength=ks[i] * ks[j]).reshape(ks[i], ks[j])
+        both = (codes[:, i] >= 0) & (codes[:, j] >= 0)
+        ci, cj = codes[both, i], codes[both, j]
+        table = np.bincount(ci * ks[j] + cj, minlength=ks[i] * ks[j]).reshape(ks[i], ks[j])
         res = polychoric_table(table)
         rho[p] = res.rho
-        infl[:, p] = res.influence[codes[:, i], codes[:, j]]
+        infl[both, p] = res.influence[ci, cj]
         ths[i], ths[j] = res.row_thresholds, res.col_thresholds
     return PolychoricGamma(items, ths, pairs, rho, infl)
 
@@ -281,7 +283,7 @@ def _sandwich(theta: np.ndarray, w: np.ndarray, influence: np.ndarray, spec: _Sp
 class CFAResult:
     """An ordered-categorical CFA fitted by DWLS (lavaan's WLSMV point estimates and standard test)."""
 
-    #: Complete cases used.
+    #: Cases used (answering at least one item).
     n: int
     #: Standard DWLS statistic ``(N - 1) F_min``, its df and p value.
     chi2: float
@@ -387,14 +389,16 @@ def cfa_ordinal(data: pd.DataFrame, groups: dict[str, list[str]]) -> CFAResult:
     """Simple-structure CFA of ordinal items by DWLS on polychoric correlations, as lavaan's WLSMV.
 
     ``groups`` maps factor names to their indicator columns of ``data`` (every item ordinal,
-    categories in sorted order); listwise complete cases (lavaan's default). Factors have unit
+    categories in sorted order); every case that answered any item, each correlation from the
+    cases that answered both of its items (pairwise, as lavaan's ``missing = "pairwise"``; with
+    complete data, lavaan's default listwise estimator), ``n`` the cases used. Factors have unit
     variance (``std.lv = TRUE``) and correlate freely; loadings are reported in the theta metric
     (unit residual variances, lavaan's ``parameterization = "theta"``) and standardised (the
     same in the delta parameterisation). Thresholds, polychoric correlations and ``Gamma`` as
     in :func:`polychoric_gamma`; fit, statistic and standard errors as in the module docstring
     (lavaan's conventions, checked against the published lavaan output of Holzinger &
     Swineford's items cut into 5 categories: chi-square 56.708 on 24 df). The scaled-shifted
-    (WLSMV) statistic is not computed. Too few complete cases, constant items or more
+    (WLSMV) statistic is not computed. Too few cases, constant items or more
     parameters than correlations: every number is missing and ``note`` says why.
 
     Parameters
@@ -428,7 +432,8 @@ def cfa_ordinal(data: pd.DataFrame, groups: dict[str, list[str]]) -> CFAResult:
     (2, [0.8, 0.7, 0.6, 0.5])
     """
     items = [c for cs in groups.values() for c in cs]
-    x = data[items].dropna()
+    x = data[items]
+    x = x[x.notna().any(axis=1)]
     note = _check(x, groups)
     if note is not None:
         return _empty(len(x), groups, note)

@@ -194,7 +194,7 @@ class EFAResult:
     factor_correlations: pd.DataFrame
     #: Agencies whose answers entered the correlations.
     n: int
-    #: Why the model was not fitted (too few complete cases), or ``None``.
+    #: Why the model was not fitted (too few cases), or ``None``.
     note: str | None = None
 
 
@@ -207,7 +207,7 @@ def efa(corr: ItemCorrelations, items: pd.DataFrame, n_factors: int = 6, rotatio
     their pattern loadings explain; ``primary_factor`` is each item's largest absolute loading,
     so that it can be compared with the item's pillar. Variance explained is from the pattern
     loadings (under an oblique rotation the factors overlap, so it does not add up exactly).
-    Too few complete cases: the tables keep their shape, values missing, and ``note`` says why.
+    Too few cases: the tables keep their shape, values missing, and ``note`` says why.
 
     Parameters
     ----------
@@ -379,7 +379,8 @@ def cfa(scores: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
 
     - ``DWLS``: the items as ordered categories, polychoric correlations weighted by their
       asymptotic variances, lavaan's ``ordered=`` estimator (:func:`analysis.stats.dwls.cfa_ordinal`;
-      count and percent items cut into quintiles); complete cases. Its CFI, TLI, RMSEA and SRMR are
+      count and percent items cut into quintiles); every agency, each correlation from those that
+      answered both of its items (pairwise). Its CFI, TLI, RMSEA and SRMR are
       the ones to judge the instrument by: the Hu & Bentler (1999) cut-offs are for continuous
       data and are, if anything, lenient for DWLS (Xia & Yang 2019).
     - ``ML``: the items as continuous, two-stage ML (Savalei & Bentler 2009) on the EM covariance
@@ -407,7 +408,7 @@ def cfa(scores: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     groups = pillar_items(scores, items)
     cols = [c for cs in groups.values() for c in cs]
     ordinal = cfa_ordinal_fit(_categorised(scores[cols], items), groups).assign(
-        estimator="DWLS", data="ordered categories (polychoric), complete cases")
+        estimator="DWLS", data="ordered categories (polychoric), pairwise")
     moments = em_moments(scores[cols])
     ml = ml_cfa(moments.cov, moments.n, groups).assign(
         estimator="ML", data="continuous, two-stage ML on the EM covariance of all agencies")
