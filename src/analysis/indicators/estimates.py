@@ -73,6 +73,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from analysis.core.numerics import group_sum
+from analysis.indicators.bootstrap import for_all_provinces
 from analysis.indicators.scores import bands, score_columns
 from analysis.indicators.smallarea import band_probabilities, fay_herriot, rank_intervals
 from analysis.instrument.codebook import Codebook
@@ -445,7 +446,8 @@ def published_scores(direct: pd.DataFrame, agencies: pd.DataFrame, provinces: pd
     replaced by the EB estimate of the type-adjusted direct estimate
     (:func:`province_estimates` with ``adjust_for="agency"``), which the estimator simulation
     (``notebooks/30_estimator_simulation``) found the most accurate with calibrated intervals; the
-    direct values are kept as ``direct_<score>``, ``direct_<score>_low`` and ``direct_<score>_high``.
+    direct values are kept as ``direct_<score>``, ``direct_<score>_low`` and ``direct_<score>_high``
+    (with either estimator, so the table has the same columns).
     A province without responding agencies keeps no estimate (EB would give it the regional
     prediction, which says nothing about the province). ``estimator`` is recorded in a column.
 
@@ -480,14 +482,15 @@ def published_scores(direct: pd.DataFrame, agencies: pd.DataFrame, provinces: pd
     if estimator == "eb" and has.sum() < MIN_EB_PROVINCES:
         estimator = "direct"  # too few provinces to estimate the between-province variance
     out["estimator"] = estimator
+    for col in score_columns(codebook):
+        for suffix in ("", "_low", "_high"):
+            out[f"direct_{col}{suffix}"] = out[f"{col}{suffix}"]
     if estimator == "direct":
         return out
     keys = out["province"]
     for col in score_columns(codebook):
         est = province_estimates(agencies, provinces, score=col, confidence=confidence, rank_level=rank_level,
                                  n_draws=n_draws, seed=seed, adjust_for="agency").set_index("province").reindex(keys)
-        for suffix in ("", "_low", "_high"):
-            out[f"direct_{col}{suffix}"] = out[f"{col}{suffix}"]
         out[col] = np.where(has, est["eb"].to_numpy(), np.nan)
         out[f"{col}_low"] = np.where(has, est["eb_low"].to_numpy(), np.nan)
         out[f"{col}_high"] = np.where(has, est["eb_high"].to_numpy(), np.nan)
@@ -511,5 +514,5 @@ def _index_columns(out: pd.DataFrame, est: pd.DataFrame, has: np.ndarray, codebo
                                for r, b in zip(out.index, out["band"], strict=True)]
     ranks = rank_intervals(eb[has], mse[has], n_draws=n_draws, seed=seed, level=rank_level)
     for c in ("rank", "rank_median", "rank_low", "rank_high"):
-        out[c] = pd.Series(ranks[c].to_numpy(), index=eb.index[has]).reindex(out.index).to_numpy()
+        out[c] = for_all_provinces(ranks[c].to_numpy(float), has, integer=c != "rank_median")
     out["n_ranked"] = int(has.sum())
