@@ -39,7 +39,8 @@ def test_province_page_in_each_language(two_pages) -> None:
         assert table.count('<th scope="row"') == 19, "the heatmap lists all 19 agencies"
         assert table.count("<td") == 19 * 6, "one cell per agency and pillar"
         assert "../index.html" in page
-        assert "font/ttf;base64" in page, "Sarabun embedded for Thai"
+        assert 'href="../assets/site.css"' in page, "the shared stylesheet, with the Sarabun subset for Thai"
+        assert "font/" not in page and "<script" not in page, "no font or script inlined in the page"
     assert Path(th["notebook"]).exists()
 
 

@@ -1,16 +1,23 @@
 """Checks on the complete site that ``make report`` builds (run by ``make site-test``).
 
-The browser test opens the pages in headless Chromium (Debian's ``chromium``, driven by
-Playwright). Where the browser is missing it skips, unless ``DGR_REQUIRE_BROWSER=1`` (set by
+The browser tests open the pages in headless Chromium (Debian's ``chromium``, driven by
+Playwright): from the folder (file://) and served over HTTP, at a phone's width (390 px) and a
+desktop's (1280 px), with every request intercepted. Nothing may be cut off, every table and link
+must be reachable, and no request may leave the site. Screenshots go to ``outputs/screenshots/``
+for review. Where the browser is missing they skip, unless ``DGR_REQUIRE_BROWSER=1`` (set by
 ``.ci/run``), where a missing browser fails the test.
 """
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import os
 import re
 import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -20,9 +27,19 @@ import pytest
 from analysis.cleaning.privacy import PATTERNS
 from analysis.core.paths import outputs_dir, sample_dir
 from analysis.instrument.reference import load_provinces
+from analysis.pipeline.batch import provenance
 from analysis.synthetic.sample import TEST_NAMES
 
 SITE = outputs_dir() / "site"
+#: the issue's budget: a province page with everything it embeds and links, and the whole site
+PAGE_BUDGET = 100_000
+SITE_BUDGET = 15_000_000
+#: a phone's width and a desktop's
+WIDTHS = (390, 1280)
+#: the pages looked at in the browser at both widths (the overview, a Thai and two English pages)
+REVIEWED = ("index.html", "provinces/TH-50.th.html", "provinces/TH-50.en.html", "provinces/TH-96.en.html")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -121,9 +138,7 @@ def test_site_in_headless_chromium() -> None:
     shots = outputs_dir() / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1200, "height": 1600})
         links = _check_page(page, (SITE / "index.html").as_uri(), shots / "index.png")
         local = [h for h in links if not urlparse(h).scheme and not h.startswith("#")]
@@ -135,4 +150,170 @@ def test_site_in_headless_chromium() -> None:
             for href in back:
                 if not urlparse(href).scheme and not href.startswith("#"):
                     assert ((SITE / rel).parent / unquote(href)).resolve().exists(), f"{rel}: broken link {href}"
+        browser.close()
+
+
+def test_every_page_has_its_language_and_title() -> None:
+    """``<html lang>`` of the page's language; ``<title>`` "จังหวัดเชียงใหม่ · ความพร้อมรัฐบาลดิจิทัล 2561"."""
+    year = provenance().round_year
+    assert year, "the survey round's year"
+    for r in load_provinces(in_survey_only=True).itertuples():
+        for lang, title in (("th", f"จังหวัด{r.name_th} · ความพร้อมรัฐบาลดิจิทัล {year + 543}"),
+                            ("en", f"{r.name_en} · Digital government readiness {year}")):
+            text = (SITE / "provinces" / f"{r.iso_code}.{lang}.html").read_text(encoding="utf-8")
+            assert f'<html lang="{lang}">' in text, f"{r.iso_code}.{lang}: lang"
+            assert f"<title>{title}</title>" in text, f"{r.iso_code}.{lang}: title"
+    index = (SITE / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="th">' in index
+    assert f"<title>ความพร้อมรัฐบาลดิจิทัล {year + 543} · Digital government readiness {year}</title>" in index
+
+
+def _local_resources(page: Path) -> list[Path]:
+    """The files a page links for its display (stylesheets, images, scripts), not data: URIs."""
+    text = page.read_text(encoding="utf-8")
+    refs = re.findall(r'<link[^>]*href="([^"]+)"[^>]*rel="stylesheet"|<(?:img|script)[^>]*src="([^"]+)"', text)
+    paths = [a or b for a, b in refs]
+    assert not [u for u in paths if urlparse(u).scheme not in ("", "data")], f"{page.name} links outside the site"
+    return [(page.parent / unquote(u)).resolve() for u in paths if not u.startswith("data:")]
+
+
+def test_page_weights_within_budget() -> None:
+    """A province page with what it embeds and links at most 100 KB; the whole site at most 15 MB."""
+    weights = {}
+    for page in sorted((SITE / "provinces").glob("*.html")):
+        own = _local_resources(page)
+        assert all(r.exists() for r in own), f"{page.name}: missing {[str(r) for r in own if not r.exists()]}"
+        weights[page.name] = page.stat().st_size + sum(r.stat().st_size for r in own)
+    heaviest = max(weights, key=weights.get)
+    assert weights[heaviest] <= PAGE_BUDGET, f"{heaviest}: {weights[heaviest]:,} bytes with its stylesheet"
+    site = sum(f.stat().st_size for f in SITE.rglob("*") if f.is_file())
+    assert site <= SITE_BUDGET, f"the site is {site:,} bytes"
+    print(f"heaviest province page {heaviest} {weights[heaviest]:,} B (with site.css); site {site:,} B")
+
+
+#: Anything cut off at this width: the page wider than the window, a box that hides what overflows
+#: it, a scrolling box other than the outputs' own (.output-html, .output-text), and every table
+#: and visible link that is neither inside the window nor inside such a scroll box that is.
+#: (An element that overflows visibly, like the pillar chart's "100" centred on its last gridline,
+#: is cut off only where a box or the window clips it, which the first two checks catch.)
+_LAYOUT = """() => {
+  const vw = document.documentElement.clientWidth, bad = [];
+  const name = e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : '');
+  const own = e => e.classList.contains('output-html') || e.classList.contains('output-text');
+  if (document.documentElement.scrollWidth > window.innerWidth) bad.push('page scrolls sideways: ' +
+      document.documentElement.scrollWidth);
+  for (const e of document.querySelectorAll('body *')) {
+    const o = getComputedStyle(e).overflowX;
+    const over = e.scrollWidth > e.clientWidth + 1;
+    if (over && (o === 'hidden' || o === 'clip')) bad.push('clips: ' + name(e));
+    if (over && (o === 'auto' || o === 'scroll') && !own(e)) bad.push('scrolls: ' + name(e));
+  }
+  const reachable = e => {
+    const inside = r => r.left >= -1 && r.right <= vw + 1;
+    if (inside(e.getBoundingClientRect())) return true;
+    for (let p = e.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll') return own(p) && inside(p.getBoundingClientRect());
+    }
+    return false;
+  };
+  for (const t of document.querySelectorAll('table')) if (!reachable(t)) bad.push('table out of reach: ' + name(t));
+  for (const a of document.querySelectorAll('a[href]')) {
+    const r = a.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0 && !reachable(a)) bad.push('link out of reach: ' + a.getAttribute('href'));
+  }
+  return bad;
+}"""
+#: Sarabun from the shared stylesheet, loaded (document.fonts.check is also true for a font no rule names)
+_SARABUN = """() => document.fonts.ready.then(() => Array.from(document.fonts)
+  .filter(f => f.family.replace(/["']/g, '') === 'Sarabun' && f.status === 'loaded').length)"""
+
+
+def _guarded(page, allowed: tuple[str, ...]) -> list[str]:
+    """Intercept every request of ``page``; the list fills with those to anywhere but ``allowed``
+    (which are refused, so the test never waits on the network)."""
+    outside: list[str] = []
+
+    def route(r) -> None:
+        if r.request.url.startswith(allowed):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    return outside
+
+
+def _open(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_load_state("load")
+    assert page.evaluate(_SARABUN) >= 1, f"{url}: Sarabun from assets/site.css did not load"
+
+
+def test_layout_at_phone_and_desktop_widths() -> None:
+    """At 390 and 1280 px: nothing cut off, every table and link reachable, no request outside the
+    site, the page's lang and title; full-page screenshots saved for review."""
+    exe, sync_playwright = _browser()
+    shots = outputs_dir() / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        for width in WIDTHS:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            outside = _guarded(page, ("file://",))
+            for rel in REVIEWED:
+                _open(page, (SITE / rel).as_uri())
+                bad = page.evaluate(_LAYOUT)
+                assert not bad, f"{rel} at {width} px: {bad[:8]}"
+                lang = "en" if rel.endswith(".en.html") else "th"
+                assert page.evaluate("document.documentElement.lang") == lang, f"{rel}: lang"
+                text = (SITE / rel).read_text(encoding="utf-8")
+                assert page.title() == re.search(r"<title>(.*?)</title>", text).group(1), f"{rel}: title"
+                page.screenshot(path=str(shots / f"{Path(rel).stem}.{width}.png"), full_page=True)
+            assert not outside, f"requests outside the site at {width} px: {outside[:5]}"
+            page.close()
+        browser.close()
+
+
+@pytest.fixture()
+def served() -> Iterator[str]:
+    """The site served over HTTP on a free local port (the address, with a trailing slash)."""
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+def test_site_served_over_http(served: str) -> None:
+    """Served over HTTP the pages load their stylesheet and font from the same server and nothing
+    from anywhere else; the header's links lead to the other language and back to the overview."""
+    exe, sync_playwright = _browser()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 900})
+        outside = _guarded(page, (served,))
+        _open(page, served + "provinces/TH-50.th.html")
+        assert page.evaluate("getComputedStyle(document.querySelector('.output-html')).overflowX") == "auto"
+        page.click("header nav a[hreflang=en]")
+        page.wait_for_load_state("load")
+        assert page.url == served + "provinces/TH-50.en.html"
+        assert page.evaluate("document.documentElement.lang") == "en" and page.title().startswith("Chiang Mai · ")
+        page.click("header nav a[href='../index.html']")
+        page.wait_for_load_state("load")
+        assert page.url == served + "index.html"
+        _open(page, page.url)
+        links = page.evaluate("Array.from(document.querySelectorAll('table.sortable a')).map(a => a.href)")
+        assert len(links) == 152 and all(u.startswith(served + "provinces/") for u in links)
+        assert not outside, f"requests outside the site: {outside[:5]}"
         browser.close()

@@ -4,8 +4,10 @@
 [--scheduler ADDRESS]``
 
 * Each (province, language) runs ``notebooks/10_province_report.ipynb`` with papermill in its own
-  kernel, then becomes an HTML page without code (nbconvert's Python API) under
-  ``outputs/site/provinces/``; the executed notebook is kept under ``outputs/notebooks/provinces/``.
+  kernel, then becomes an HTML page without code (nbconvert's Python API and the site's template,
+  ``report/page_template``) under ``outputs/site/provinces/``; the executed notebook is kept under
+  ``outputs/notebooks/provinces/``. The pages share ``outputs/site/assets/site.css`` (the styles of
+  ``report/static/site.css`` and Sarabun subset to the characters of the pages), written at the end.
 * Work goes to any ``concurrent.futures``-style executor: local processes by default (one per
   core), or a Dask cluster with ``--scheduler`` (``distributed.Client(address).get_executor()``).
 * A failing province does not stop the others: its partly executed notebook is kept, the error is
@@ -18,10 +20,11 @@ from __future__ import annotations
 
 import argparse
 import ast
-import functools
+import dataclasses
 import hashlib
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterable
@@ -30,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analysis.core.paths import outputs_dir, project_root
+from analysis.core.paths import outputs_dir, project_root, sample_dir
 from analysis.core.safeio import atomic_path, write_json, write_text
 
 NOTEBOOK = "10_province_report"
@@ -49,6 +52,33 @@ START_TIMEOUT = 20
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"]
 
 
+#: The page template (an nbconvert template directory) and the site's shared stylesheet.
+TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "report" / "page_template"
+STATIC_DIR = TEMPLATE_DIR.with_name("static")
+#: Characters the font always covers, whatever the pages say: printable ASCII and the Thai block,
+#: so a page rebuilt alone (or a later one) never falls back to another font mid-word.
+BASE_CHARS = "".join(map(chr, range(0x20, 0x7F))) + "".join(map(chr, range(0x0E01, 0x0E5C)))
+#: Sarabun's weights the site uses (headings and <strong> are bold).
+FONT_WEIGHTS = {400: "Sarabun-Regular.ttf", 700: "Sarabun-Bold.ttf"}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a page's figures come from, as the page's header says it.
+
+    Every field comes from the run's inputs (codebook, cleaning record, the records of the run's
+    own steps), never from the clock, so the same inputs give the same page bytes. ``collected``
+    is the first and last submission date as ``(year, month, day)``; ``synthetic`` is true when
+    every raw export is the bundled synthetic sample.
+    """
+
+    round_year: int | None = None
+    instrument: str = ""
+    sources: tuple[str, ...] = ()
+    collected: tuple[tuple[int, int, int], tuple[int, int, int]] | None = None
+    synthetic: bool = False
+
+
 @dataclass(frozen=True)
 class Task:
     """One province write-up in one language."""
@@ -60,6 +90,7 @@ class Task:
     ipynb: str
     html: str
     fingerprint: str
+    provenance: Provenance = Provenance()
 
     @property
     def key(self) -> str:
@@ -131,42 +162,121 @@ def page_code(notebook: Path) -> list[Path]:
 
 
 def plan(provinces: list[str], langs: list[str], outputs: Path | None = None) -> list[Task]:
-    """The tasks, each with a fingerprint of its inputs, notebook, code and parameters."""
+    """The tasks, each with a fingerprint of its inputs, notebook, code, page template and parameters,
+    and of what its header says about the inputs (:func:`provenance`)."""
     outputs = outputs or outputs_dir()
     nb = project_root() / "notebooks" / f"{NOTEBOOK}.ipynb"
-    base = _sha([*upstream_files(outputs), nb, *page_code(nb)])
+    prov = provenance(outputs)
+    base = _sha([*upstream_files(outputs), nb, *page_code(nb), *page_files()])
+    base = hashlib.sha256(f"{base}|{json.dumps(dataclasses.asdict(prov), sort_keys=True)}".encode()).hexdigest()
     tasks = []
     for p in provinces:
         for lang in langs:
             fp = hashlib.sha256(f"{base}|{p}|{lang}".encode()).hexdigest()
             tasks.append(Task(p, lang, str(nb), str(outputs),
                               str(outputs / "notebooks" / "provinces" / f"{p}.{lang}.ipynb"),
-                              str(outputs / "site" / "provinces" / f"{p}.{lang}.html"), fp))
+                              str(outputs / "site" / "provinces" / f"{p}.{lang}.html"), fp, prov))
     return tasks
 
 
-@functools.cache
-def _font_css() -> str:
-    """@font-face rules with Sarabun embedded as data URIs.
+def _recorded_raw_paths(outputs: Path, names: tuple[str, ...]) -> list[Path]:
+    """The raw exports of this run, from its own records: the parameters papermill stored in the
+    executed cleaning notebook (written before the batch), else the run record of ``report``.
+    A record counts only when its file names are those the cleaning log lists (the same cleaning)."""
+    candidates: list[list[str]] = []
+    nb = outputs / "notebooks" / "01_clean_responses.ipynb"
+    if nb.exists():
+        params = json.loads(nb.read_text(encoding="utf-8")).get("metadata", {}).get("papermill", {})
+        candidates.append(list(params.get("parameters", {}).get("raw_paths") or []))
+    record = outputs / "run_record.json"
+    if record.exists():
+        candidates.append([i["path"] for i in json.loads(record.read_text(encoding="utf-8")).get("inputs", [])])
+    for paths in candidates:
+        if paths and tuple(Path(p).name for p in paths) == names:
+            return [Path(p) for p in paths]
+    return []
 
-    Embedded rather than linked because browsers refuse fonts across file:// pages (an official
-    opening the site from a USB stick would see boxes instead of Thai).
+
+def _is_sample(path: Path) -> bool:
+    """True when ``path`` is a file of the bundled synthetic sample: inside its folder, or a copy."""
+    sample = sample_dir().resolve()
+    path = path.resolve()
+    if path.is_relative_to(sample):
+        return True
+    if not path.is_file():
+        return False
+    data = path.read_bytes()
+    return any(f.is_file() and f.stat().st_size == len(data) and f.read_bytes() == data for f in sample.rglob("*"))
+
+
+def provenance(outputs: Path | None = None) -> Provenance:
+    """What the pages say about their inputs: survey round and questionnaire version (codebook),
+    the raw export files and the span of submissions (cleaning outputs), and whether those exports
+    are the bundled synthetic sample."""
+    from analysis.instrument.codebook import load_codebook
+
+    outputs = outputs or outputs_dir()
+    version = load_codebook().instrument.version
+    year = re.match(r"((?:19|20)\d\d)\b", version)
+    log = outputs / "clean" / "cleaning_log.json"
+    names = tuple(f["file"] for f in json.loads(log.read_text(encoding="utf-8")).get("files", [])) \
+        if log.exists() else ()
+    collected = None
+    clean = outputs / "clean" / "clean_responses.parquet"
+    if clean.exists():
+        import pandas as pd
+
+        when = pd.to_datetime(pd.read_parquet(clean, columns=["submitted_at"])["submitted_at"]).dropna()
+        if len(when):
+            lo, hi = when.min(), when.max()
+            collected = ((lo.year, lo.month, lo.day), (hi.year, hi.month, hi.day))
+    if year is None and collected is not None:
+        round_year: int | None = collected[1][0]
+    else:
+        round_year = int(year.group(1)) if year else None
+    raw = _recorded_raw_paths(outputs, names)
+    return Provenance(round_year=round_year, instrument=version, sources=names, collected=collected,
+                      synthetic=bool(raw) and all(_is_sample(p) for p in raw))
+
+
+@dataclass(frozen=True)
+class Page:
+    """What the page template needs besides the notebook: language, names, links, provenance.
+
+    ``root`` is the relative path from the page to the site's root (``"../"`` from
+    ``provinces/``); ``alternate`` the relative link to the same page in the other language.
     """
-    import base64
 
-    import fontpkg_sarabun
+    lang: str
+    name: str | None = None
+    root: str = ""
+    alternate: str | None = None
+    bilingual: bool = False
+    provenance: Provenance = Provenance()
 
-    files = Path(fontpkg_sarabun.ROOT) / "files"
-    rules = []
-    for weight, fname in (("normal", "Sarabun-Regular.ttf"), ("bold", "Sarabun-Bold.ttf")):
-        data = base64.b64encode((files / fname).read_bytes()).decode("ascii")
-        rules.append(f"@font-face{{font-family:'Sarabun';font-weight:{weight};"
-                     f"src:url(data:font/ttf;base64,{data}) format('truetype');}}")
-    return "".join(rules)
+    def context(self) -> dict[str, Any]:
+        """The page as plain values for the template (``resources.page``)."""
+        return dataclasses.asdict(self)
 
 
-PAGE_CSS = ("body,.jp-RenderedHTMLCommon,.jp-RenderedMarkdown{font-family:'Sarabun',sans-serif !important;"
-            "font-size:16px;line-height:1.6;} .jp-Cell{max-width:1000px;margin:auto;}")
+def province_page(province: str, lang: str, prov: Provenance | None = None) -> Page:
+    """The page of one province in one language (``provinces/TH-50.th.html`` and its twin)."""
+    from analysis.instrument.reference import load_provinces
+
+    names = load_provinces().set_index("iso_code")
+    if province in names.index:
+        row = names.loc[province]
+        name = f"จังหวัด{row['name_th']}" if lang == "th" else str(row["name_en"])
+    else:
+        name = province
+    other = "en" if lang == "th" else "th"
+    return Page(lang=lang, name=name, root="../", alternate=f"{province}.{other}.html",
+                provenance=prov or Provenance())
+
+
+def overview_page(prov: Provenance | None = None) -> Page:
+    """The national overview (``index.html``), which says everything in Thai and English."""
+    return Page(lang="th", bilingual=True, provenance=prov or Provenance())
 
 
 _local = threading.local()
@@ -175,25 +285,80 @@ _local = threading.local()
 def _exporter() -> Any:
     """One HTML exporter per thread: building it compiles the Jinja templates (~0.2 s), so it is
     built once; one per thread because each conversion registers filters on it (a Dask worker may
-    run several tasks in threads)."""
+    run several tasks in threads). The template is the site's own (``report/page_template``)."""
     if not hasattr(_local, "exporter"):
         from nbconvert import HTMLExporter
 
-        _local.exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                                       exclude_output_prompt=True)
+        _local.exporter = HTMLExporter(template_name=TEMPLATE_DIR.name,
+                                       extra_template_basedirs=[str(TEMPLATE_DIR.parent)],
+                                       exclude_input=True, exclude_input_prompt=True,
+                                       exclude_output_prompt=True, exclude_anchor_links=True)
     return _local.exporter
 
 
-def to_html(nb: Any, title: str | None = None) -> str:
-    """An executed notebook as an HTML page without code (inputs and prompts hidden), Sarabun embedded.
+def to_html(nb: Any, page: Page) -> str:
+    """An executed notebook as a page of the site: no code, prompts, scripts from elsewhere or
+    inlined styles; a header with the way back to the overview, the other language and the
+    provenance; ``<html lang>`` and ``<title>`` of the page.
 
-    Cell ids are renumbered first: papermill gives its injected-parameters cell a random id, which
-    nbconvert writes into the page, so the same inputs would otherwise never give the same page.
+    Cell ids are renumbered first: papermill gives its injected-parameters cell a random id, and
+    a page must not carry it if the template ever writes ids (same inputs, same bytes).
     """
     for i, cell in enumerate(nb.cells):
         cell.id = f"cell-{i:03d}"
-    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title or "DGR"}})
-    return body.replace("</head>", f"<style>{_font_css()}{PAGE_CSS}</style></head>", 1)
+    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": page.name or "DGR"},
+                                                            "page": page.context()})
+    return body
+
+
+def page_files() -> list[Path]:
+    """The files that shape every page besides its notebook: the template and the stylesheet."""
+    return sorted(p for d in (TEMPLATE_DIR, STATIC_DIR) for p in d.rglob("*") if p.is_file())
+
+
+def _font_face(weight: int, text: str) -> str:
+    """An ``@font-face`` rule with Sarabun of one weight subset to ``text``, as a data URI.
+
+    WOFF2 when ``brotli`` is installed, else WOFF (zlib). The font sits inside site.css rather
+    than beside it: a browser reads a stylesheet from any folder of a file:// site, but Firefox
+    refuses a font file outside the page's own folder (provinces/ -> ../assets/).
+    """
+    import base64
+    import importlib.util
+    import io
+
+    import fontpkg_sarabun
+    from fontTools import subset
+
+    flavor = "woff2" if importlib.util.find_spec("brotli") else "woff"
+    opts = subset.Options()
+    opts.flavor = flavor
+    font = subset.load_font(str(Path(fontpkg_sarabun.ROOT) / "files" / FONT_WEIGHTS[weight]), opts)
+    subsetter = subset.Subsetter(opts)
+    subsetter.populate(text=text)
+    subsetter.subset(font)
+    buf = io.BytesIO()
+    subset.save_font(font, buf, opts)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f"@font-face {{ font-family: \"Sarabun\"; font-style: normal; font-weight: {weight}; font-display: swap; "
+            f"src: url(data:font/{flavor};base64,{data}) format(\"{flavor}\"); }}\n")
+
+
+def site_characters(site: Path) -> str:
+    """Every character the site's pages use, with :data:`BASE_CHARS`, sorted."""
+    chars = set(BASE_CHARS)
+    for page in sorted(site.rglob("*.html")):
+        chars.update(page.read_text(encoding="utf-8"))
+    return "".join(sorted(c for c in chars if c.isprintable()))
+
+
+def write_site_assets(site: Path | None = None) -> Path:
+    """Write ``<site>/assets/site.css``: the shared stylesheet, with Sarabun (regular and bold)
+    subset to the characters of the site's pages. Same pages, same bytes."""
+    site = site or outputs_dir() / "site"
+    text = site_characters(site)
+    css = "".join(_font_face(w, text) for w in FONT_WEIGHTS) + (STATIC_DIR / "site.css").read_text(encoding="utf-8")
+    return write_text(css, site / "assets" / "site.css")
 
 
 class _NothingWritten(Exception):
@@ -231,7 +396,7 @@ def run_task(task: Task) -> dict[str, Any]:
             continue
         break
     if error is None:
-        write_text(to_html(nb, title=task.key), task.html)
+        write_text(to_html(nb, province_page(task.province, task.lang, task.provenance)), task.html)
     return {"key": task.key, "province": task.province, "lang": task.lang,
             "status": "ok" if error is None else "failed", "error": error, "attempts": attempts,
             "duration_s": round(time.perf_counter() - t0, 3), "fingerprint": task.fingerprint,
@@ -329,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if client is not None:
             client.close()
+    if any(r["status"] == "ok" for r in m["tasks"].values()):
+        write_site_assets(outputs / "site")
     s = m["summary"]
     print(f"{s['tasks']} pages: {s['ran']} ran, {s['skipped']} up to date, {s['failed']} failed "
           f"({m['wall_s']:.1f} s); manifest {manifest_path(outputs)}")

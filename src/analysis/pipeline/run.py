@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     status = batch.main(batch_args)
     steps.timings["10_province_report (batch)"] = round(time.perf_counter() - b0, 3)
     nb = steps.run("20_national_overview", {"outputs": str(outputs)})
-    write_text(batch.to_html(nb, title="Digital Government Readiness"), outputs / "site" / "index.html")
+    write_text(batch.to_html(nb, batch.overview_page(batch.provenance(outputs))), outputs / "site" / "index.html")
+    batch.write_site_assets(outputs / "site")  # the shared stylesheet and font, for every page's text
     steps.timings["total"] = round(time.perf_counter() - t0, 3)
     record = write_run_record(outputs, raw, argv=["report", *(sys.argv[1:] if argv is None else argv)],
                               timings=steps.timings)

@@ -116,9 +116,9 @@ def cronbach_alpha(scores: pd.DataFrame, items: pd.DataFrame, confidence: float 
 
 
 def _ordinal_alpha(corr: ItemCorrelations | None, cols: list[str]) -> float:
-    if corr is None:
+    if corr is None or not np.isfinite(sub := corr.corr.loc[cols, cols].to_numpy(float)).all():
         return np.nan
-    return float(alpha_of_cov(corr.corr.loc[cols, cols].to_numpy(float)))
+    return float(alpha_of_cov(sub))
 
 
 def _omega_of_cov(cov: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -229,8 +229,8 @@ def _pillar_omega(pillar: str, x: np.ndarray, w: np.ndarray, n_boot: int, rng: n
                                n_resamples=n_boot, vectorized=True, batch=100, method="BCa",
                                confidence_level=confidence, rng=rng)
     low, high = boot.confidence_interval.low, boot.confidence_interval.high
-    if corr is not None:
-        lam, psi = one_factor_ml(corr.corr.loc[cols, cols].to_numpy(float)[None])
+    if corr is not None and np.isfinite(sub := corr.corr.loc[cols, cols].to_numpy(float)).all():
+        lam, psi = one_factor_ml(sub[None])
         row["omega_ordinal"] = float(_omega_from_fit(lam, psi, np.ones((1, k)), np.ones(k))[0])
     row.update(omega_total=float(point[0]), ci_low=low[0], ci_high=high[0], omega_weighted=float(point[1]),
                weighted_ci_low=low[1], weighted_ci_high=high[1],

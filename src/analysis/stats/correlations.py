@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.core.numerics import round_stable
+from analysis.stats.common import too_few
 from analysis.stats.ordinal import het_cor
 
 #: Item types whose answers are ordered categories (the others are continuous).
@@ -42,6 +43,19 @@ class ItemCorrelations:
     n_min: int
     method: str
     smoothed: bool = False
+
+    def problem(self, need: int, what: str) -> str | None:
+        """Why a statistic needing ``need`` cases cannot use this matrix (``None`` when it can): too few
+        cases in the least-answered pair, or a correlation that could not be estimated.
+
+        >>> r = ItemCorrelations(pd.DataFrame([[1.0, np.nan], [np.nan, 1.0]]), 50, 50, "test")
+        >>> r.problem(4, "a model")
+        'not computed: a correlation could not be estimated (an item with a single answer among the cases)'
+        """
+        note = too_few(self.n_min, need, what)
+        if note is None and not np.isfinite(self.corr.to_numpy(float)).all():
+            return "not computed: a correlation could not be estimated (an item with a single answer among the cases)"
+        return note
 
     @classmethod
     def pearson(cls, data: pd.DataFrame) -> ItemCorrelations:
@@ -117,7 +131,9 @@ def item_correlations(scores: pd.DataFrame, items: pd.DataFrame) -> ItemCorrelat
     data = ordinal_levels(scores[cols], ordinal)
     data = data[data.notna().any(axis=1)]
     res = het_cor(data, ordinal)
-    r, smoothed = smooth_correlations(res.cor.to_numpy(float))
+    r, smoothed = res.cor.to_numpy(float), False
+    if np.isfinite(r).all():
+        r, smoothed = smooth_correlations(r)
     pair_n = res.n.to_numpy()
     return ItemCorrelations(pd.DataFrame(r, index=cols, columns=cols), len(data), int(pair_n.min()),
                             "polychoric / polyserial / Pearson, pairwise", smoothed)

@@ -9,7 +9,7 @@ import pandas as pd
 from factor_analyzer import Rotator
 from scipy import stats
 
-from analysis.stats.common import pillar_items, too_few
+from analysis.stats.common import pillar_items
 from analysis.stats.correlations import ORDINAL_TYPES, ItemCorrelations, ordinal_levels
 from analysis.stats.dwls import cfa_ordinal_fit
 from analysis.stats.factor import ml_loadings, one_factor_ml
@@ -86,7 +86,7 @@ def omega_hierarchical(corr: ItemCorrelations, items: pd.DataFrame, rotation: st
     n_groups = items.loc[items["item"].isin(cols), "pillar"].nunique()
     base = {"n": corr.n, "n_min": corr.n_min, "k": len(cols), "n_group_factors": n_groups,
             "correlations": corr.method}
-    note = too_few(corr.n_min, len(cols) + 2, f"a {n_groups}-factor model of {len(cols)} items")
+    note = corr.problem(len(cols) + 2, f"a {n_groups}-factor model of {len(cols)} items")
     if note is not None:
         return pd.DataFrame([{**base, "omega_h": np.nan, "omega_total": np.nan, "ecv": np.nan, "note": note}])
     pattern, phi = _efa_fit(r, n_groups, rotation)
@@ -167,7 +167,7 @@ def kmo_bartlett(corr: ItemCorrelations) -> pd.DataFrame:
     r = corr.corr.to_numpy(float)
     k, n = r.shape[0], corr.n_min
     base = {"n": corr.n, "n_min": n, "correlations": corr.method}
-    note = too_few(n, k + 2, f"KMO and Bartlett's test of {k} items")
+    note = corr.problem(k + 2, f"KMO and Bartlett's test of {k} items")
     if note is not None:
         return pd.DataFrame([{"variable": "overall", **base, "msa": np.nan, "kaiser_label": None,
                               "bartlett_chi2": np.nan, "bartlett_df": k * (k - 1) // 2, "bartlett_p": np.nan,
@@ -242,7 +242,7 @@ def efa(corr: ItemCorrelations, items: pd.DataFrame, n_factors: int = 6, rotatio
     [1, 1, 1]
     """
     cols = [c for c in items["item"] if c in corr.corr.columns]
-    note = too_few(corr.n_min, len(cols) + 2, f"a {n_factors}-factor model of {len(cols)} items")
+    note = corr.problem(len(cols) + 2, f"a {n_factors}-factor model of {len(cols)} items")
     if note is None:
         pattern, phi = _efa_fit(corr.corr.loc[cols, cols].to_numpy(float), n_factors, rotation)
     else:
@@ -300,6 +300,10 @@ def parallel_analysis(corr: ItemCorrelations, n_iter: int = 100, seed: int = 0,
     3
     """
     n, p = corr.n_min, corr.corr.shape[0]
+    note = corr.problem(p + 2, f"parallel analysis of {p} items")
+    if note is not None:
+        return pd.DataFrame({"component": np.arange(1, p + 1), "eigenvalue": np.nan, "random_mean": np.nan,
+                             "random_quantile": np.nan, "retain": False, "note": note})
     observed = np.linalg.eigvalsh(corr.corr.to_numpy(float))[::-1]
     sims = np.random.default_rng(seed).standard_normal((n_iter, n, p))
     sims = (sims - sims.mean(1, keepdims=True)) / sims.std(1, ddof=1, keepdims=True)
@@ -307,7 +311,7 @@ def parallel_analysis(corr: ItemCorrelations, n_iter: int = 100, seed: int = 0,
     threshold = np.quantile(random_eig, quantile, axis=0)
     return pd.DataFrame({"component": np.arange(1, p + 1), "eigenvalue": observed,
                          "random_mean": random_eig.mean(axis=0), "random_quantile": threshold,
-                         "retain": np.cumprod(observed > threshold).astype(bool)})
+                         "retain": np.cumprod(observed > threshold).astype(bool), "note": None})
 
 
 def cfa_fit(data: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
