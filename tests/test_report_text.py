@@ -111,3 +111,90 @@ def test_methods_name_the_estimator_shown(full, lang: str) -> None:
     eb, direct = text.methods(full, lang), text.methods(plain, lang)
     assert full.province["estimator"] == "eb"
     assert ("Fay-Herriot" in eb) and ("BCa" in direct) and ("Fay-Herriot" not in direct)
+
+
+def test_differences_come_from_the_rounded_numbers_shown() -> None:
+    """52.149 against 46.451 is shown as 52.1 and 46.5, so the gap reads 5.6 (not 5.7)."""
+    assert text.shown_difference(52.149, 46.451) == pytest.approx(5.6)
+    assert f"{52.149 - 46.451:.1f}" == "5.7"
+    assert text.shown_difference(46.451, 52.149) == pytest.approx(-5.6)
+    assert text.shown_difference(46.46, 46.54) == 0.0
+
+
+def _with_national(d, nat_index: float, index: float):
+    """``d`` with the national mean and the province's index replaced."""
+    aggregates = d.aggregates.copy()
+    aggregates.loc[aggregates["level"] == "national", "index"] = nat_index
+    province = d.province.copy()
+    province["index"] = index
+    return dataclasses.replace(d, aggregates=aggregates, province=province)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_comparison_quotes_the_gap_between_the_numbers_it_shows(full, lang: str) -> None:
+    out = text.render("comparison", _with_national(full, 46.451, 52.149), lang)
+    if lang == "en":
+        assert "5.6 points above the national mean (46.5)" in out and "5.7" not in out
+    else:
+        assert "สูงกว่าค่าเฉลี่ยประเทศ (46.5) 5.6 คะแนน" in out and "5.7" not in out
+    level = text.render("comparison", _with_national(full, 46.46, 46.54), lang)
+    assert ("level with the national mean (46.5)" if lang == "en" else "เท่ากับค่าเฉลี่ยประเทศ (46.5)") in level
+
+
+def test_interval_and_verdict_relation() -> None:
+    assert text.interval_vs_test(47.7, 58.9, 46.5, "not different") == "interval_above"
+    assert text.interval_vs_test(33.6, 45.1, 46.5, "not different") == "interval_below"
+    assert text.interval_vs_test(46.5, 57.8, 46.5, "not different") == "agree", "touching is not excluding"
+    assert text.interval_vs_test(46.46, 57.8, 46.54, "not different") == "agree", "as shown, 46.5 = 46.5"
+    assert text.interval_vs_test(47.7, 58.9, 46.5, "above") == "agree"
+    assert text.interval_vs_test(45.0, 58.9, 46.5, "above") == "test_only"
+    assert text.interval_vs_test(None, None, 46.5, "not different") == "agree"
+    assert text.interval_vs_test(47.7, 58.9, 46.5, "not tested") == "agree"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_interval_excluding_the_nation_is_reconciled_with_the_adjusted_test(full, lang: str) -> None:
+    """The interval lies above the national mean but the Benjamini-Hochberg-adjusted test says "not
+    different": the page says both, in plain words, and what the adjustment does."""
+    nat = float(full.national()["index"])
+    province = full.province.copy()
+    province["index_low"], province["index_high"] = nat + 1.2, nat + 11.0
+    vs = full.vs_nation.copy()
+    vs["label"] = "not different"
+    d = dataclasses.replace(full, province=province, vs_nation=vs)
+    out = text.render("comparison", d, lang)
+    shown = f"({nat + 1.2:.1f}–{nat + 11.0:.1f})"
+    if lang == "en":
+        assert "cannot be told apart from the national mean" in out
+        assert f"Its 95 % interval {shown} lies wholly above the national mean, which on its own suggests a " \
+               "difference; but tested together with all" in out and "not clear enough to be sure" in out
+        assert "a few will look different by chance alone" in out and "Benjamini-Hochberg" in out
+    else:
+        assert "ยังไม่อาจสรุปได้ว่าแตกต่าง" in out
+        assert f"ช่วงความเชื่อมั่น 95% ของจังหวัด {shown} อยู่สูงกว่าค่าเฉลี่ยประเทศทั้งช่วง" in out
+        assert "ความแตกต่างยังไม่ชัดเจนพอที่จะสรุปได้" in out and "โดยบังเอิญ" in out
+    # when interval and test agree, no reconciling sentence
+    vs["label"] = "above"
+    agree = text.render("comparison", dataclasses.replace(d, vs_nation=vs), lang)
+    assert "not clear enough" not in agree and "ยังไม่ชัดเจนพอ" not in agree
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_excluded_agencies_are_told_apart_from_silent_ones(full, lang: str) -> None:
+    """An agency whose only response was excluded is not said to have not responded; no English
+    "quarantine" is left in the Thai text."""
+    missing = full.agency_types[~full.agency_types["code"].isin(full.agencies["agency"])]
+    assert len(missing) >= 2
+    excluded, silent = missing.iloc[0], missing.iloc[1]
+    quarantine = pd.DataFrame({"province": ["TH-50"], "agency": [excluded["code"]],
+                               "primary_reason": ["too_few_items"]})
+    d = dataclasses.replace(full, quarantine=quarantine)
+    out = text.render("agencies", d, lang)
+    name = "name_th" if lang == "th" else "name_en"
+    reason = "ตอบน้อยเกินไป" if lang == "th" else "too few items"
+    head, _, tail = out.partition("ถูกคัดออก" if lang == "th" else "excluded")
+    assert silent[name] in head and excluded[name] not in head
+    assert f"{excluded[name]} ({reason})" in tail
+    if lang == "th":
+        caveats = text.render("caveats", d, lang)
+        assert "quarantine" not in (out + caveats).lower() and "คัดออก" in caveats

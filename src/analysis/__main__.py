@@ -1,8 +1,8 @@
 """Command line: ``python -m analysis <command>``.
 
-Commands: ``report`` (the whole pipeline), ``batch`` (the province pages), ``sample`` (regenerate the
-bundled sample export), ``golden`` (re-execute the committed notebooks from their text twins),
-``xlsform`` (the questionnaire as an XLSForm for KoboToolbox / ODK).
+Commands: ``report`` (the whole pipeline), ``batch`` (the province pages), ``pdf`` (the pages as A4
+PDFs), ``sample`` (regenerate the bundled sample export), ``golden`` (re-execute the committed
+notebooks from their text twins), ``xlsform`` (the questionnaire as an XLSForm for KoboToolbox / ODK).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
         "golden": "analysis.pipeline.notebooks",
         "report": "analysis.pipeline.run",
         "batch": "analysis.pipeline.batch",
+        "pdf": "analysis.pipeline.pdf",
         "xlsform": "analysis.instrument.xlsform",
     }
     if not argv or argv[0] not in commands:

@@ -1,5 +1,5 @@
-"""Running it all: notebooks and their golden copies, the province batch, the ``report`` command
-and its run record, environment files.
+"""Running it all: notebooks and their golden copies, the province batch and its PDFs, the
+``report`` command and its run record, environment files.
 """
 
-__all__ = ["batch", "envfiles", "notebooks", "run", "runrecord", "simulation"]
+__all__ = ["batch", "envfiles", "notebooks", "pdf", "run", "runrecord", "simulation"]

@@ -82,13 +82,17 @@ def agency_heatmap(d, lang: str = "th") -> str:
 
     Shading is viridis in ten classes (0-10, ..., 90-100; ordered dark to light, safe for
     colour-blind readers); each number is black or white, whichever contrasts more with its shade.
+    Each column is headed by its pillar's code and name.
     """
     lab = group("chart", lang)
     agencies = d.agency_types
     ids = [p.id for p in d.codebook.pillars]
     scores = d.agencies.set_index("agency")[ids].reindex(agencies["code"]).to_numpy(dtype=float)
     names = agencies["name_th" if lang == "th" else "name_en"].tolist()
-    head = "".join(f'<th scope="col" title="{esc(pillar_name(d, i, lang))}">{esc(i)}</th>' for i in ids)
+    # each column says its pillar's name under its code (the code alone meant nothing to a reader)
+    head = "".join(f'<th scope="col" style="vertical-align:bottom">{esc(i)}<br><span style="font-size:12px;'
+                   f'font-weight:normal;line-height:1.2;display:inline-block">{esc(pillar_name(d, i, lang))}'
+                   '</span></th>' for i in ids)
     rows = []
     for agency, row in zip(names, scores, strict=True):
         cells = []

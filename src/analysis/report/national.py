@@ -12,11 +12,24 @@ import pandas as pd
 from analysis.core.numerics import round_stable
 from analysis.core.paths import outputs_dir, params_dir
 from analysis.instrument.reference import load_provinces
+from analysis.report.labels import label
 from analysis.stats.thresholds import threshold
+
+#: the modelling choices of the Sobol table, as a reader sees them (English · Thai)
+CHOICES = {"normalisation": "normalisation · การปรับค่าให้อยู่ในสเกลเดียวกัน", "aggregation": "aggregation · วิธีรวมคะแนน",
+           "weights": "indicator weights · น้ำหนักตัวชี้วัด", "missing": "missing answers · การจัดการคำตอบที่ขาดหาย",
+           "pillar_weights": "pillar weights · น้ำหนักรายด้าน"}
+#: what a Sobol index below 0 means, said where one is shown as 0
+SOBOL_NOTE = ("estimate {value:.3f} shown as 0: below 0 only by sampling noise · ค่าประมาณ {value:.3f} แสดงเป็น 0 "
+              "เพราะติดลบจากความคลาดเคลื่อนของการประมาณเท่านั้น")
+#: the province-versus-nation verdicts, short enough for a table cell (Thai · English)
+VERDICTS_SHORT = {"above": "สูงกว่า · above", "below": "ต่ำกว่า · below",
+                  "not different": "ไม่ต่างอย่างชัดเจน · not clearly different", "not tested": "ทดสอบไม่ได้ · not tested"}
 
 
 def load_overview(root: str | Path | None = None) -> dict[str, pd.DataFrame]:
-    """Province scores (with names and abbreviations), aggregates, Sobol indices and reliability tables."""
+    """Province scores (with names and abbreviations), aggregates, Sobol indices (as
+    :func:`sobol_table` shows them) and reliability tables."""
     root = Path(root) if root is not None else outputs_dir()
     need = {"province_scores": "index", "aggregates": "index", "sobol": "index", "alpha": "reliability",
             "omega": "reliability", "icc": "reliability", "cfa": "reliability", "kmo_bartlett": "reliability",
@@ -32,7 +45,22 @@ def load_overview(root: str | Path | None = None) -> dict[str, pd.DataFrame]:
     p["abbr_en"] = p["province"].map(abbr)
     label = out["province_vs_nation"].set_index("group")["label"]
     p["vs_nation"] = p["province"].map(label)
+    out["sobol"] = sobol_table(out["sobol"])
     return out
+
+
+def sobol_table(sobol: pd.DataFrame) -> pd.DataFrame:
+    """The Sobol indices as the overview shows them: each choice named in English and Thai, and
+    ``S1``/``ST`` clipped at 0, the choice's cell noting the negative estimate it replaces."""
+    s = sobol.copy()
+    notes = []
+    for r in s.itertuples():
+        name = CHOICES.get(str(r.choice), str(r.choice))
+        negative = [v for v in (r.S1, r.ST) if pd.notna(v) and v < 0]
+        notes.append(f"{name} ({SOBOL_NOTE.format(value=min(negative))})" if negative else name)
+    s["choice"] = notes
+    s[["S1", "ST"]] = s[["S1", "ST"]].clip(lower=0)
+    return s
 
 
 def load_tiles(path: str | Path | None = None) -> pd.DataFrame:
@@ -58,10 +86,12 @@ def reliability_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for check, value, name, judged in rows:
         rule = threshold(name)
         verdict = rule.meets(judged)
-        out.append({"check": check, "value": float(round_stable(np.array([value], dtype=float), 3)[0]),
-                    "threshold": rule.rule,
-                    "meets": "not computed (too few cases)" if verdict is None else "yes" if verdict else "no",
-                    "source": rule.source})
+        out.append({"Check · การตรวจสอบ": check,
+                    "Value · ค่า": float(round_stable(np.array([value], dtype=float), 3)[0]),
+                    "Threshold · เกณฑ์": rule.rule,
+                    "Meets · ผ่านเกณฑ์": "not computed (too few cases) · คำนวณไม่ได้ (ข้อมูลน้อยเกินไป)"
+                    if verdict is None else "yes · ผ่าน" if verdict else "no · ไม่ผ่าน",
+                    "Source · ที่มา": rule.source})
     return pd.DataFrame(out)
 
 
@@ -102,11 +132,18 @@ document.querySelectorAll('table.sortable th').forEach(function (th, col) {
 def province_table_html(provinces: pd.DataFrame, band_names: dict[str, tuple[str, str]]) -> str:
     """A sortable HTML table of all provinces with links to both language pages (all text escaped)."""
     e = html.escape
-    head = ["Province · จังหวัด", "Region · ภาค", "Agencies · หน่วยงาน", "Index · ดัชนี", "95 % interval",
-            "Band · ระดับ", "Rank · อันดับ", "Rank 90 %", "vs nation · เทียบประเทศ", "Pages · รายงาน"]
+    head = ["Province · จังหวัด", "Region · ภาค", "Agencies · หน่วยงาน", "Index · ดัชนี",
+            "95 % interval · ช่วงความเชื่อมั่น 95%", "Band · ระดับ", "Rank · อันดับ", "Rank 90 % · ช่วงอันดับ 90%",
+            "vs nation · เทียบประเทศ", "Pages · รายงาน"]
     rows = []
+
     def num(x: float, fmt: str) -> str:
         return "–" if pd.isna(x) else format(x, fmt)
+
+    def verdict(key: object) -> str:  # the test's verdict in Thai and English ("–" when not tested)
+        if not isinstance(key, str):
+            return "–"
+        return e(VERDICTS_SHORT.get(key, f"{label('verdicts', key, 'th')} · {label('verdicts', key, 'en')}"))
 
     for r in provinces.sort_values(["rank", "province"], na_position="last").itertuples():
         th, en = band_names.get(r.band, ("ไม่มีข้อมูล", "no data"))
@@ -120,8 +157,7 @@ def province_table_html(provinces: pd.DataFrame, band_names: dict[str, tuple[str
             (num(r.index, ".3f"), f"{e(th)} · {e(en)}"),
             (num(r.rank, "d"), num(r.rank, "d")),
             (num(r.rank_low, "d"), "–" if pd.isna(r.rank_low) else f"{r.rank_low}–{r.rank_high}"),
-            (e(str(r.vs_nation)) if isinstance(r.vs_nation, str) else "", e(r.vs_nation)
-             if isinstance(r.vs_nation, str) else "–"), ("", links),
+            (e(str(r.vs_nation)) if isinstance(r.vs_nation, str) else "", verdict(r.vs_nation)), ("", links),
         ]
         rows.append("<tr>" + "".join(f'<td data-v="{v}">{shown}</td>' for v, shown in cells) + "</tr>")
     header = "".join(f"<th>{h}</th>" for h in head)

@@ -49,6 +49,50 @@ def _number(x: Any) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
+def shown_difference(a: float, b: float, digits: int = 1) -> float:
+    """``a - b`` as a reader works it out from the numbers printed beside it: each rounded to
+    ``digits`` first, so "52.1 ... 46.5" gives 5.6 even when the unrounded gap is 5.65."""
+    return round(round(float(a), digits) - round(float(b), digits), digits)
+
+
+def interval_vs_test(low: float | None, high: float | None, ref: float, verdict: str, digits: int = 1) -> str:
+    """How the shown 95 % interval and the multiple-comparison verdict relate, for the words:
+
+    ``"interval_above"`` / ``"interval_below"``: the interval (as printed) lies wholly above / below
+    the national mean, yet the Benjamini-Hochberg-adjusted test says "not different";
+    ``"test_only"``: the interval includes the national mean, yet the test finds a difference;
+    ``"agree"``: otherwise (also without an interval or a test).
+    """
+    if low is None or high is None or verdict == "not tested":
+        return "agree"
+    lo, hi, r = round(low, digits), round(high, digits), round(float(ref), digits)
+    outside = "interval_above" if lo > r else "interval_below" if hi < r else None
+    if outside and verdict == "not different":
+        return outside
+    if outside is None and verdict in ("above", "below"):
+        return "test_only"
+    return "agree"
+
+
+def _agencies_without_data(d: ProvinceData, lang: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The agencies with no usable response, told apart: those that sent nothing, and those whose
+    response was excluded when the data were checked (with the reason, from the quarantine)."""
+    responded = set(d.agencies["agency"])
+    missing = d.agency_types[~d.agency_types["code"].isin(responded)]
+    reason: dict[str, str] = {}
+    if len(d.quarantine) and "agency" in d.quarantine:
+        for r in d.quarantine.dropna(subset=["agency"]).itertuples():
+            reason.setdefault(str(r.agency), label("reasons", str(r.primary_reason), lang))
+    silent, excluded = [], []
+    for r in missing.itertuples():
+        agency = str(r.name_th if lang == "th" else r.name_en)
+        if r.code in reason:
+            excluded.append((agency, reason[r.code]))
+        else:
+            silent.append(agency)
+    return silent, excluded
+
+
 def context(d: ProvinceData, lang: str) -> dict[str, Any]:
     """The facts the templates put into words, in the language's names."""
     p = d.province
@@ -57,17 +101,18 @@ def context(d: ProvinceData, lang: str) -> dict[str, Any]:
     icc = d.icc[(d.icc["type"] == "ICC2") & (d.icc["score"] == "index")]["icc"].iloc[0]
     rule = threshold("icc2")
     responded = set(d.agencies["agency"])
-    missing = d.agency_types[~d.agency_types["code"].isin(responded)]
+    silent, excluded = _agencies_without_data(d, lang)
     c: dict[str, Any] = {
         "name": name(d, lang), "has_data": d.has_data, "n_ranked": d.n_ranked, "n_tested": d.n_tested,
         "quarantine": quarantine, "quarantine_total": sum(v for _, v in quarantine),
         "responded": len(responded), "n_types": len(d.agency_types),
         "responded_pct": len(responded) / len(d.agency_types) * 100,
-        "missing_agencies": [r.name_th if lang == "th" else r.name_en for r in missing.itertuples()],
+        "missing_agencies": silent, "excluded_agencies": excluded,
         "caveats": {"n": int(p["n_agencies"]), "few": threshold("few_agencies").meets(int(p["n_agencies"])) is False,
                     "icc2": _number(icc), "reliable": rule.meets(icc), "icc2_rule": rule.rule[3:],
                     "icc2_bound": rule.bound,
-                    "rwg": _number(float(d.rwg["r_wg_j"])) if d.rwg is not None else None},
+                    "rwg": _number(float(d.rwg["r_wg_j"])) if d.rwg is not None else None,
+                    "rwg_bound": threshold("rwg").bound},
         "recommendations": [], "pillars": None, "estimator": p.get("estimator", "direct"),
     }
     if not d.has_data:
@@ -78,9 +123,11 @@ def context(d: ProvinceData, lang: str) -> dict[str, Any]:
         "index": p["index"], "low": _number(p["index_low"]), "high": _number(p["index_high"]),
         "band": band_name(d, p["band"], lang), "prob": p["band_probability"] * 100,
         "rank": int(p["rank"]), "rank_low": int(p["rank_low"]), "rank_high": int(p["rank_high"]),
-        "nat": nat["index"], "reg": reg["index"], "diff_nat": p["index"] - nat["index"],
-        "diff_reg": p["index"] - reg["index"], "region": p["region_th"] if lang == "th" else p["region_en"],
+        "nat": nat["index"], "reg": reg["index"], "diff_nat": shown_difference(p["index"], nat["index"]),
+        "diff_reg": shown_difference(p["index"], reg["index"]),
+        "region": p["region_th"] if lang == "th" else p["region_en"],
         "verdict": label("verdicts", label_key, lang),
+        "reconcile": interval_vs_test(_number(p["index_low"]), _number(p["index_high"]), nat["index"], label_key),
         "recommendations": [{"name": r.name_th if lang == "th" else r.name_en, "score": r.score,
                              "recommendation": r.recommendation_th if lang == "th" else r.recommendation_en}
                             for r in weakest_indicators(d).itertuples()],
