@@ -6,6 +6,7 @@ import dataclasses
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis.report import html_charts
@@ -73,3 +74,25 @@ def test_heatmap_cells_and_escaping(chiang_mai) -> None:
     for html in (html_charts.agency_heatmap(hostile, "en"), html_charts.pillar_comparison(hostile, "en")):
         assert "<script>" not in html and "&lt;script&gt;" in html
 
+
+
+def test_tile_map_links_every_surveyed_province(outputs, codebook) -> None:
+    """The overview's map: one link per surveyed province to its Thai page, no script, a legend,
+    and a viewBox so it scales to a phone; figure_html passes it through with its description."""
+    from analysis.instrument.reference import load_provinces
+    from analysis.report import charts, national
+
+    scores = pd.read_parquet(outputs / "index" / "province_scores.parquet")
+    tiles = national.load_tiles()
+    svg = charts.tile_map(scores, tiles, codebook.bands_table())
+    links = re.findall(r'<a href="provinces/(TH-\d\d)\.th\.html"', svg)
+    surveyed = set(load_provinces(in_survey_only=True)["iso_code"])
+    assert len(links) == 76 and set(links) == surveyed  # every page the batch writes, once
+    assert svg.count("<rect") == len(tiles) + len(codebook.bands_table()) + 1 + int(
+        scores["band"].isna().any())
+    assert "<script" not in svg and re.search(r'viewBox="0 0 \d+ \d+"', svg) and 'width="100%"' in svg
+    for b in codebook.bands_table().itertuples():
+        assert f"{b.name_th} · {b.name_en}" in svg
+    html = charts.figure_html(svg, 'map "of" <provinces>')
+    assert html.startswith('<figure') and 'aria-label="map &quot;of&quot; &lt;provinces&gt;"' in html
+    assert "<img" not in html

@@ -276,6 +276,34 @@ def test_layout_at_phone_and_desktop_widths() -> None:
         browser.close()
 
 
+#: every tile link of the overview's map: where it leads, and whether a tap at its centre (after
+#: scrolling it into view) lands on it, inside the viewport
+_MAP_LINKS = """() => Array.from(document.querySelectorAll('svg.dgr-map a')).map(a => {
+  a.scrollIntoView({block: 'center', inline: 'center'});
+  const r = a.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+  const hit = document.elementFromPoint(x, y);
+  return {href: a.getAttribute('href'), w: r.width, inside: r.left >= 0 && r.right <= innerWidth,
+          hit: !!hit && a.contains(hit)};
+})"""
+
+
+def test_overview_map_tiles_are_links_reachable_on_a_phone() -> None:
+    """At 390 px the overview's tile map fits, and each of its 76 tiles is a link that can be tapped
+    and leads to an existing Thai province page."""
+    exe, sync_playwright = _browser()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 900})
+        _open(page, (SITE / "index.html").as_uri())
+        tiles = page.evaluate(_MAP_LINKS)
+        browser.close()
+    codes = set(load_provinces(in_survey_only=True)["iso_code"])
+    assert sorted(t["href"] for t in tiles) == sorted(f"provinces/{c}.th.html" for c in codes)
+    for t in tiles:
+        assert (SITE / t["href"]).exists(), t["href"]
+        assert t["inside"] and t["hit"] and t["w"] >= 24, t  # on screen, on top, big enough to tap
+
+
 @pytest.fixture()
 def served() -> Iterator[str]:
     """The site served over HTTP on a free local port (the address, with a trailing slash)."""

@@ -12,9 +12,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from cycler import cycler
 from matplotlib import font_manager
-from matplotlib.patches import Patch, Rectangle
 
-from analysis.report.colours import PALETTE
+from analysis.instrument.reference import load_provinces
+from analysis.report.colours import PALETTE, band_colours, text_on
 from analysis.report.markup import esc
 
 
@@ -46,12 +46,15 @@ def use_thai_font() -> str:
 
 
 def figure_html(fig, alt: str) -> str:
-    """The figure as an ``<img>`` with alternative text (for screen readers), closed afterwards.
+    """The figure as an ``<img>`` with alternative text (for screen readers), closed afterwards; a
+    chart drawn in markup (:class:`HtmlFigure`) as a ``<figure>`` labelled with the same text.
 
     IPython's inline PNG output has no place for alternative text, and nbconvert then labels every
     image "No description has been provided"; an HTML output carries the description. The PNG
     has no timestamp or software stamp, so the same figure gives the same bytes.
     """
+    if isinstance(fig, HtmlFigure):
+        return f'<figure class="dgr-figure" aria-label="{esc(alt)}" style="margin:0">{fig}</figure>'
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=mpl.rcParams["figure.dpi"], metadata={"Software": None})
     plt.close(fig)
@@ -118,31 +121,67 @@ def regions_strip(provinces):
     return fig
 
 
-def tile_map(provinces, tiles, bands_table):
-    """A tile-grid map: one square per province, coloured by readiness band (ordered light to dark)."""
+class HtmlFigure(str):
+    """A chart drawn in markup (inline SVG) by the reader's browser; :func:`figure_html` passes it through."""
 
-    colours = dict(zip(bands_table["band"], ["#fde725", "#5ec962", "#21918c", "#3b528b"], strict=False))
-    no_data = "#ffffff"  # surveyed, but no usable response: white with a grey hatch
-    data = tiles.merge(provinces[["province", "abbr_en", "band"]], left_on="iso_code", right_on="province", how="left")
-    fig, ax = plt.subplots(figsize=(6, 9))
-    for r in data.itertuples():
-        surveyed = isinstance(r.province, str)
-        colour = colours.get(r.band, no_data if surveyed else "#d9d9d9")
-        ax.add_patch(Rectangle((r.col, -r.row), 0.95, 0.95, facecolor=colour, edgecolor="#999999" if colour == no_data
-                               else "white", hatch="///" if colour == no_data else None))
-        label = r.abbr_en if isinstance(r.abbr_en, str) else "BKK"
-        ax.text(r.col + 0.47, -r.row + 0.47, label, ha="center", va="center", fontsize=6,
-                color="white" if r.band in ("high", "very_high") else "black")
-    ax.set_xlim(data["col"].min() - 0.5, data["col"].max() + 1.5)
-    ax.set_ylim(-data["row"].max() - 0.5, 1.5)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    handles = [Patch(facecolor=colours[b], label=f"{en} · {th}") for b, en, th in
-               zip(bands_table["band"], bands_table["name_en"], bands_table["name_th"], strict=True)]
+
+#: the map's colours for a province surveyed without usable data, and for one not surveyed
+NO_DATA, NOT_SURVEYED = "#ffffff", "#d9d9d9"
+#: tile size and gap of the tile map, in its viewBox units
+_TILE, _GAP = 40, 2
+
+
+def tile_map(provinces, tiles, bands_table) -> HtmlFigure:
+    """A tile-grid map as inline SVG: one square per province, placed roughly where it lies, coloured
+    by readiness band with the heatmap's colours (:func:`analysis.report.colours.band_colours`), each
+    surveyed province's tile a link to its Thai page.
+
+    Labels are the Thai and English abbreviations, black or white, whichever contrasts more with
+    the tile (WCAG AA); each link names the province and its band for screen readers and as a
+    tooltip. The viewBox scales the map to the width available (360 px up) and it prints as drawn.
+    No script.
+    """
+    colours = band_colours(bands_table)
+    names = {str(r.band): f"{r.name_th} · {r.name_en}" for r in bands_table.itertuples()}
+    ref = load_provinces().set_index("iso_code")[["name_th", "name_en", "abbr_th", "abbr_en"]]
+    band = provinces.set_index("province")["band"]
+    step = _TILE + _GAP
+    parts = []
+    for r in tiles.sort_values(["row", "col"]).itertuples():
+        code = str(r.iso_code)
+        x, y = r.col * step, r.row * step
+        name = ref.loc[code]
+        surveyed = code in band.index
+        b = band.get(code) if surveyed else None
+        fill = colours.get(str(b), NO_DATA) if surveyed else NOT_SURVEYED
+        ink = text_on(fill)
+        status = (names.get(str(b), "ไม่มีข้อมูล · no data") if surveyed
+                  else "ไม่อยู่ในการสำรวจ · not surveyed")
+        label = f"{name['name_th']} · {name['name_en']}: {status}"
+        dashed = ' stroke="#595959" stroke-dasharray="4 3"' if fill == NO_DATA else ""
+        tile = (f'<rect x="{x}" y="{y}" width="{_TILE}" height="{_TILE}" rx="3" fill="{fill}"{dashed}/>'
+                f'<text x="{x + _TILE / 2}" y="{y + 18}" fill="{ink}" font-size="15">{esc(name["abbr_th"])}</text>'
+                f'<text x="{x + _TILE / 2}" y="{y + 33}" fill="{ink}" font-size="11">{esc(name["abbr_en"])}</text>')
+        if surveyed:
+            parts.append(f'<a href="provinces/{esc(code)}.th.html" hreflang="th" aria-label="{esc(label)}">'
+                         f'<title>{esc(label)}</title>{tile}</a>')
+        else:
+            parts.append(f'<g role="img" aria-label="{esc(label)}"><title>{esc(label)}</title>{tile}</g>')
+    legend = [(colours[str(b)], names[str(b)]) for b in bands_table["band"]]
     if provinces["band"].isna().any():
-        handles.append(Patch(facecolor=no_data, edgecolor="#999999", hatch="///", label="no data · ไม่มีข้อมูล"))
-    handles.append(Patch(facecolor="#d9d9d9", label="not surveyed · ไม่อยู่ในการสำรวจ"))
-    ax.legend(handles=handles, frameon=False, loc="lower right", fontsize=8)
-    ax.set_title("Readiness band by province · ระดับความพร้อมรายจังหวัด")
-    fig.tight_layout()
-    return fig
+        legend.append((NO_DATA, "ไม่มีข้อมูล · no data"))
+    legend.append((NOT_SURVEYED, "ไม่อยู่ในการสำรวจ · not surveyed"))
+    lx, ly = 4 * step + 12, 11 * step + 8  # the sea to the south-east is empty
+    keys = []
+    for k, (fill, text) in enumerate(legend):
+        y = ly + 28 * k
+        dashed = ' stroke="#595959" stroke-dasharray="4 3"' if fill == NO_DATA else ""
+        keys.append(f'<rect x="{lx}" y="{y}" width="22" height="22" rx="3" fill="{fill}"{dashed}/>'
+                    f'<text x="{lx + 30}" y="{y + 16}" fill="#000000" font-size="14" text-anchor="start">'
+                    f'{esc(text)}</text>')
+    width = (int(tiles["col"].max()) + 1) * step
+    height = (int(tiles["row"].max()) + 1) * step
+    return HtmlFigure(
+        f'<svg class="dgr-map" viewBox="0 0 {width} {height}" width="100%" style="max-width:{width + 60}px;'
+        f'height:auto" font-family="Sarabun, sans-serif" text-anchor="middle" role="group">'
+        f'{"".join(parts)}<g aria-label="ระดับความพร้อม · readiness band">{"".join(keys)}</g></svg>')

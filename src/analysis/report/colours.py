@@ -25,6 +25,12 @@ def score_colour(score: float) -> str:
     return VIRIDIS_10[score_class(score)]
 
 
+def band_colours(bands_table) -> dict[str, str]:
+    """Each readiness band's colour: the heatmap's viridis class at the band's mid-point, so one
+    colour means one level on the map, the heatmap and their legends (Low darkest, Very high lightest)."""
+    return {str(r.band): score_colour((float(r.lower) + float(r.upper)) / 2) for r in bands_table.itertuples()}
+
+
 def relative_luminance(colour: str) -> float:
     """WCAG 2 relative luminance of a ``#rrggbb`` colour (sRGB channels linearised first)."""
     channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
