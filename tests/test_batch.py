@@ -97,15 +97,20 @@ def test_interrupted_run_resumes(outputs) -> None:
     assert forced["summary"]["ran"] == 1
 
 
-def test_dask_local_cluster_executor(outputs) -> None:
+@pytest.mark.parametrize("engine", ["warm", "cold"])
+def test_dask_local_cluster_executor(outputs, engine) -> None:
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
-        tasks = batch.plan(["TH-90"], ["th"], outputs)
+        tasks = batch.plan(["TH-90", "TH-91"], ["th"], outputs)
         m = batch.run_batch(tasks, executor=client.get_executor(pure=False), force=True, progress=False,
-                            outputs=outputs)
-    assert m["tasks"]["TH-90.th"]["status"] == "ok", m["tasks"]["TH-90.th"]["error"]
+                            outputs=outputs, engine=engine)
+    for key in ("TH-90.th", "TH-91.th"):
+        assert m["tasks"][key]["status"] == "ok", m["tasks"][key]["error"]
+        assert m["tasks"][key]["engine"] == engine
+    started = [e for key in ("TH-90.th", "TH-91.th") for e in m["tasks"][key]["kernels"] if e["event"] == "started"]
+    assert len(started) == (1 if engine == "warm" else 0), "one warm kernel for the worker's two threads"
 
 
 def test_pages_hold_no_personal_data_or_raw_comments(two_pages, outputs, export) -> None:

@@ -365,9 +365,17 @@ class _NothingWritten(Exception):
     """Papermill failed before writing the output notebook (so there is no partial record to keep)."""
 
 
-def run_task(task: Task) -> dict[str, Any]:
-    """Execute one write-up and publish its page; never raises (the result says what happened)."""
+#: papermill engines the batch offers: ``warm`` reuses reset kernels (:mod:`analysis.pipeline.engine`),
+#: ``cold`` is papermill's own (a new kernel per page). Both give the same pages, byte for byte.
+ENGINES = {"warm": "warm", "cold": "nbclient"}
+
+
+def run_task(task: Task, engine: str = "warm") -> dict[str, Any]:
+    """Execute one write-up with the papermill ``engine`` (a key of :data:`ENGINES`) and publish its
+    page; never raises (the result says what happened, with what the warm kernels did)."""
     import papermill as pm
+
+    from analysis.pipeline.engine import kernel_log
 
     t0 = time.perf_counter()
     params = {"province": task.province, "lang": task.lang, "outputs": task.outputs}
@@ -379,10 +387,16 @@ def run_task(task: Task) -> dict[str, Any]:
         try:
             with atomic_path(task.ipynb) as tmp:
                 try:
+                    # the warm engine writes a crashed notebook itself, so papermill's save after
+                    # every cell is only needed with papermill's own engine
+                    warm = {"partial_output_path": str(tmp)} if engine == "warm" else {}
+                    folder = str(Path(task.notebook).parent)  # the kernel's, also when tasks run in threads
                     nb = pm.execute_notebook(task.notebook, str(tmp), parameters=params, kernel_name="python3",
-                                             cwd=str(Path(task.notebook).parent), progress_bar=False,
-                                             log_output=False, shutdown_kernel="immediate", extra_arguments=KERNEL_ARGS,
-                                             start_timeout=START_TIMEOUT)
+                                             engine_name=ENGINES[engine], cwd=folder,
+                                             resources={"metadata": {"path": folder}},
+                                             progress_bar=False, log_output=False, shutdown_kernel="immediate",
+                                             request_save_on_cell_execute=engine == "cold", extra_arguments=KERNEL_ARGS,
+                                             start_timeout=START_TIMEOUT, **warm)
                 except Exception as e:  # noqa: BLE001 - every failure is reported in the manifest
                     error = f"{type(e).__name__}: {e}"
                     if tmp.stat().st_size == 0:  # papermill stopped before writing anything: keep no file
@@ -400,7 +414,8 @@ def run_task(task: Task) -> dict[str, Any]:
     return {"key": task.key, "province": task.province, "lang": task.lang,
             "status": "ok" if error is None else "failed", "error": error, "attempts": attempts,
             "duration_s": round(time.perf_counter() - t0, 3), "fingerprint": task.fingerprint,
-            "notebook": task.ipynb if kept else None, "html": task.html if error is None else None}
+            "notebook": task.ipynb if kept else None, "html": task.html if error is None else None,
+            "engine": engine, "kernels": kernel_log(clear=True)}
 
 
 def manifest_path(outputs: Path | None = None) -> Path:
@@ -422,12 +437,15 @@ def up_to_date(task: Task, previous: dict[str, Any]) -> bool:
 
 
 def run_batch(tasks: list[Task], executor: Executor | None = None, workers: int | None = None,
-              force: bool = False, progress: bool = True, outputs: Path | None = None) -> dict[str, Any]:
-    """Run the tasks that are not up to date; return (and write) the run manifest."""
+              force: bool = False, progress: bool = True, outputs: Path | None = None,
+              engine: str = "warm") -> dict[str, Any]:
+    """Run the tasks that are not up to date with the papermill ``engine`` (``warm`` or ``cold``,
+    see :data:`ENGINES`); return (and write) the run manifest."""
     from tqdm.auto import tqdm
 
     previous = load_manifest(outputs)
-    manifest: dict[str, Any] = {"tasks": dict(previous.get("tasks", {})), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    manifest: dict[str, Any] = {"tasks": dict(previous.get("tasks", {})), "engine": engine,
+                                "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
     todo = [t for t in tasks if force or not up_to_date(t, previous)]
     for t in tasks:
         if t not in todo:
@@ -437,7 +455,7 @@ def run_batch(tasks: list[Task], executor: Executor | None = None, workers: int 
     failed = done = 0
     t0 = time.perf_counter()
     try:
-        futures: dict[Future, Task] = {executor.submit(run_task, t): t for t in todo}
+        futures: dict[Future, Task] = {executor.submit(run_task, t, engine): t for t in todo}
         bar = tqdm(total=len(todo), desc="provinces", unit="page", disable=not progress)
         for fut in as_completed(futures):
             task = futures[fut]
@@ -476,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true", help="run everything, even what is up to date")
     ap.add_argument("--scheduler", default=None, help="address of a Dask distributed scheduler to submit to")
     ap.add_argument("--outputs", default=None, help="outputs folder (default outputs/)")
+    ap.add_argument("--engine", choices=sorted(ENGINES), default="warm",
+                    help="warm: reuse one reset kernel per worker (default); cold: a new kernel per page")
     args = ap.parse_args(argv)
     outputs = Path(args.outputs) if args.outputs else outputs_dir()
     surveyed = load_provinces(in_survey_only=True)["iso_code"].tolist()
@@ -490,7 +510,8 @@ def main(argv: list[str] | None = None) -> int:
         client = Client(args.scheduler)
         executor = client.get_executor(pure=False)
     try:
-        m = run_batch(tasks, executor=executor, workers=args.workers, force=args.force, outputs=outputs)
+        m = run_batch(tasks, executor=executor, workers=args.workers, force=args.force, outputs=outputs,
+                      engine=args.engine)
     finally:
         if client is not None:
             client.close()

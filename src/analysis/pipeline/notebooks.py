@@ -103,13 +103,20 @@ def make_golden(names: list[str] | None = None) -> list[Path]:
     return done
 
 
-def run_papermill(src: Path, dst: Path, parameters: dict[str, Any] | None = None) -> Path:
-    """Execute ``src`` with papermill into ``dst`` (atomically), working folder ``notebooks/``."""
+def run_papermill(src: Path, dst: Path, parameters: dict[str, Any] | None = None, engine: str = "warm") -> Path:
+    """Execute ``src`` with papermill into ``dst`` (atomically), working folder ``notebooks/``.
+
+    ``engine`` ``"warm"`` runs it in this process's warm kernel (:mod:`analysis.pipeline.engine`:
+    the pipeline's steps then share one kernel, reset between them); ``"cold"`` in a new kernel
+    (papermill's own engine).
+    """
     import papermill as pm
 
     with atomic_path(dst) as tmp:
         pm.execute_notebook(str(src), str(tmp), parameters=parameters or {}, kernel_name=KERNEL,
-                            cwd=str(src.parent), progress_bar=False, request_save_on_cell_execute=False)
+                            engine_name="warm" if engine == "warm" else None, cwd=str(src.parent),
+                            resources={"metadata": {"path": str(src.parent)}},
+                            progress_bar=False, request_save_on_cell_execute=False)
     return dst
 
 
