@@ -1,139 +1,131 @@
-"""Benchmark: the 76-province batch against its floor and against a naive command loop.
+"""Benchmark: the province batch with fresh kernels (cold), with warm kernels, and its in-process floor.
 
-* floor: 76 x (a bare kernel start plus the report notebook's imports) / workers, with the kernel
-  start timed one at a time;
-* parallel floor: the same kernel starts and imports actually run through a pool of ``workers``
-  processes, i.e. the batch with empty notebooks. The plain floor assumes that two kernels on two
-  cores each run as fast as one alone; this one measures what the machine really gives;
-* batch: ``run_batch`` over the 76 provinces (Thai pages), forced, with one worker per core;
-* naive: a sequential loop of the ``papermill`` and ``jupyter nbconvert`` commands over a few
-  provinces, scaled to 76.
+In each run, one after another in the same process (the order alternates between runs: the
+machine is shared and drifts by 10-20 % within minutes):
 
-The machine is shared and its speed drifts by 10-20 % within minutes, so the 76 provinces are run
-in rounds, each round timing its share of the floor, the parallel floor and the batch back to back
-(in alternating order); the sums are compared. Prints batch / floor (target <= 1.3) and naive /
-batch (target >= 3). Needs the upstream outputs (run ``make report`` first).
-Run: ``.venv/bin/python benchmarks/bench_batch.py [--naive N] [--rounds R]``
+* cold: ``run_batch`` with papermill's own engine, a new kernel for every page;
+* warm: ``run_batch`` with the warm engine (:mod:`analysis.pipeline.engine`), one kernel per worker,
+  started within the timed run;
+* floor: the same pages made by running the notebook's code in this machine's worker processes
+  without any kernel (IPython's shell in-process, outputs captured, the same nbconvert export),
+  with the same number of workers: what the pages cost with no kernel, ZeroMQ or papermill at all.
+
+Every page of the three is compared byte for byte (the floor must make the same pages, or its
+time is not a floor of this work). Prints each run's times, the ratios cold / warm and
+warm / floor, and the median over runs. Needs the upstream outputs (run ``make report`` first);
+pages go to a scratch folder, not over ``outputs/site``.
+Run: ``.venv/bin/python benchmarks/bench_batch.py [--runs 3] [--provinces N] [--workers W]``
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import gc
 import os
-import subprocess
-import sys
+import statistics
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
-from jupyter_client.manager import start_new_kernel
+import nbformat
 
-from analysis.core.paths import outputs_dir, project_root
+from analysis.core.paths import outputs_dir
+from analysis.core.safeio import write_text
 from analysis.instrument.reference import load_provinces
 from analysis.pipeline import batch
 
-IMPORTS = ("from IPython.display import HTML, Markdown, display\n"
-           "from analysis import html_charts\nfrom analysis import province_report as pr\n"
-           "from analysis.core.paths import resolve\n")
+_shell: Any = None
 
 
-def kernel_with_imports(reps: int) -> float:
-    """Mean seconds to start a kernel, run the report notebook's imports, and shut it down.
+def _render_in_process(tasks: list[batch.Task]) -> int:
+    """Make the pages of ``tasks`` in this process: the notebook's cells run in an in-process
+    IPython shell (reset before each page, as the warm engine resets its kernel), their displays
+    captured into the notebook, then the site's HTML export. Returns the number of pages."""
+    global _shell
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
 
-    A start that loses a port race with a parallel kernel is retried, as the batch does.
-    """
-    times = []
-    for _ in range(reps):
-        for attempt in range(3):
-            t0 = time.perf_counter()
-            try:
-                km, kc = start_new_kernel(kernel_name="python3", startup_timeout=batch.START_TIMEOUT)
-            except RuntimeError:
-                if attempt == 2:
-                    raise
+    template = nbformat.read(tasks[0].notebook, as_version=4)
+    if _shell is None:
+        os.chdir(Path(tasks[0].notebook).parent)
+        _shell = InteractiveShell.instance()
+        _shell.run_cell("\n".join(c.source for c in template.cells if "parameters" in c.metadata.get("tags", [])))
+        _shell.run_cell("from analysis.report import html_charts, province, text")  # the imports, once
+        gc.freeze()  # as the warm kernel does after its imports
+    for task in tasks:
+        nb = copy.deepcopy(template)
+        _shell.reset(new_session=True)
+        _shell.user_ns.update(province=task.province, lang=task.lang, outputs=task.outputs)
+        for cell in nb.cells:
+            if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
                 continue
-            kc.execute_interactive(IMPORTS, timeout=120, output_hook=lambda _msg: None)
-            kc.stop_channels()
-            km.shutdown_kernel(now=True)
-            times.append(time.perf_counter() - t0)
-            break
-    return sum(times) / len(times)
+            with capture_output(display=True) as captured:
+                _shell.run_cell(cell.source, store_history=False).raise_error()
+            cell.outputs = [nbformat.v4.new_output("display_data", data=o.data, metadata=o.metadata)
+                            for o in captured.outputs]
+        write_text(batch.to_html(nb, batch.province_page(task.province, task.lang, task.provenance)), task.html)
+    return len(tasks)
 
 
-def parallel_floor(n: int, pool: ProcessPoolExecutor) -> float:
-    """Seconds to start n kernels and run the report imports in each, through the pool's workers."""
+def floor(tasks: list[batch.Task], workers: int) -> float:
+    """Seconds to make the pages in-process, the tasks dealt to ``workers`` fresh processes."""
     t0 = time.perf_counter()
-    list(pool.map(kernel_with_imports, [1] * n))
+    with ProcessPoolExecutor(workers) as pool:
+        done = sum(pool.map(_render_in_process, [tasks[i::workers] for i in range(workers)]))
+    assert done == len(tasks)
     return time.perf_counter() - t0
 
 
-def naive(codes: list[str]) -> float:
-    """Seconds per province for the papermill + nbconvert command loop."""
-    nb = project_root() / "notebooks" / f"{batch.NOTEBOOK}.ipynb"
-    bindir = Path(sys.executable).parent
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        for code in codes:
-            out = Path(tmp) / f"{code}.ipynb"
-            subprocess.run([str(bindir / "papermill"), str(nb), str(out), "-p", "province", code, "-p", "lang", "th",
-                            "-p", "outputs", str(outputs_dir()), "--cwd", str(nb.parent), "--no-progress-bar"],
-                           check=True, capture_output=True)
-            subprocess.run([str(bindir / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out)],
-                           check=True, capture_output=True)
-        return (time.perf_counter() - t0) / len(codes)
+def batch_time(tasks: list[batch.Task], scratch: Path, engine: str, workers: int) -> float:
+    """Seconds for ``run_batch`` over ``tasks`` with ``engine`` (workers and kernels started within)."""
+    t0 = time.perf_counter()
+    m = batch.run_batch(tasks, workers=workers, force=True, progress=False, outputs=scratch, engine=engine)
+    took = time.perf_counter() - t0
+    failed = [k for k, t in m["tasks"].items() if t["status"] != "ok"]
+    assert not failed, f"{engine}: {failed[:3]} failed"
+    return took
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--naive", type=int, default=3, help="provinces in the naive loop (scaled to 76)")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--provinces", type=int, default=None, help="first N provinces only (default all 76)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--rounds", type=int, default=4, help="rounds the 76 provinces are split into")
     args = ap.parse_args()
-    codes = load_provinces(in_survey_only=True)["iso_code"].tolist()
-    workers = args.workers
-    t_floor = t_par = t_batch = 0.0
-    failed = 0
-    # one pool for each kind of work across the rounds, as one batch run has: worker start-up is paid once
-    with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(workers) as floor_pool, \
-            ProcessPoolExecutor(workers) as batch_pool:
-        # the batch writes pages into a scratch copy of the outputs' layout, not over the real site
+    codes = load_provinces(in_survey_only=True)["iso_code"].tolist()[: args.provinces]
+    results: dict[str, list[float]] = {"cold": [], "warm": [], "floor": []}
+    with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         for sub in ("index", "reliability", "clean"):
             os.symlink(outputs_dir() / sub, scratch / sub)
-        tasks = batch.plan(codes, ["th"], scratch)
-        for r in range(args.rounds):
-            share = tasks[r::args.rounds]
+        tasks = batch.plan(codes, ["th", "en"], scratch)
+        pages: dict[str, dict[str, bytes]] = {}
 
-            def run_batch(share=share) -> float:
-                t0 = time.perf_counter()
-                m = batch.run_batch(share, executor=batch_pool, force=True, progress=False, outputs=scratch)
-                nonlocal failed
-                failed += m["summary"]["failed"]
-                return time.perf_counter() - t0
+        def keep(name: str) -> None:
+            pages[name] = {t.key: Path(t.html).read_bytes() for t in tasks}
 
-            steps = [("floor", lambda share=share: len(share) * kernel_with_imports(3) / workers),
-                     ("par", lambda share=share: parallel_floor(len(share), floor_pool)), ("batch", run_batch)]
-            for name, step in steps if r % 2 == 0 else steps[::-1]:
-                took = step()
-                if name == "floor":
-                    t_floor += took
-                elif name == "par":
-                    t_par += took
-                else:
-                    t_batch += took
-    per_naive = naive(codes[: args.naive])
-    t_naive = per_naive * len(codes)
-    print(f"workers: {workers}; pages: {len(codes)} (Thai) in {args.rounds} rounds; failed: {failed}")
-    print(f"floor (kernel start + report imports timed alone, x 76 / {workers}): {t_floor:6.1f} s")
-    print(f"parallel floor (76 kernels + imports, {workers} at a time):        {t_par:6.1f} s")
-    print(f"batch:                                                 {t_batch:6.1f} s  "
-          f"({t_batch / len(codes):.2f} s a page)")
-    print(f"naive loop ({args.naive} provinces, scaled to 76):                  {t_naive:6.1f} s  "
-          f"({per_naive:.2f} s a page)")
-    print(f"batch / floor = {t_batch / t_floor:.2f}  (target <= 1.3)")
-    print(f"batch / parallel floor = {t_batch / t_par:.2f}")
-    print(f"naive / batch = {t_naive / t_batch:.2f}  (target >= 3)")
+        steps = {"cold": lambda: batch_time(tasks, scratch, "cold", args.workers),
+                 "warm": lambda: batch_time(tasks, scratch, "warm", args.workers),
+                 "floor": lambda: floor(tasks, args.workers)}
+        print(f"{len(tasks)} pages ({len(codes)} provinces x th, en), {args.workers} workers, {args.runs} runs")
+        for run in range(args.runs):
+            order = ["cold", "warm", "floor"] if run % 2 == 0 else ["floor", "warm", "cold"]
+            for name in order:
+                results[name].append(steps[name]())
+                keep(name)
+            differ = [k for k in pages["cold"] if not (pages["cold"][k] == pages["warm"][k] == pages["floor"][k])]
+            assert not differ, f"pages differ between cold, warm and floor: {differ[:5]}"
+            c, w, f = (results[k][-1] for k in ("cold", "warm", "floor"))
+            print(f"run {run + 1}: cold {c:6.1f} s   warm {w:5.1f} s   floor {f:5.1f} s   "
+                  f"cold/warm {c / w:4.1f}x   warm/floor {w / f:4.2f}x   (pages identical)")
+    med = {k: statistics.median(v) for k, v in results.items()}
+    print(f"median: cold {med['cold']:6.1f} s   warm {med['warm']:5.1f} s   floor {med['floor']:5.1f} s   "
+          f"cold/warm {med['cold'] / med['warm']:4.1f}x   warm/floor {med['warm'] / med['floor']:4.2f}x")
+    print(f"warm: {med['warm'] / len(tasks) * 1000:.0f} ms a page; target: {len(tasks)} pages <= 15 s "
+          f"(at least 5x the cold batch)")
     return 0
 
 

@@ -39,6 +39,8 @@ T = group("headings", lang)  # the words themselves are in src/analysis/report/t
 title = pr.name(d, lang) if lang == "th" else f"{pr.name(d, lang)} ({d.province['name_th']})"
 display(Markdown(f"# {T['title']}: {esc(title)}\n\n## {T['overview']}\n\n{s['headline']}\n\n"
                  f"{s['comparison']}"))
+if s["how_to_read"]:  # a short box: how to read score, band, interval, the test and the heatmap
+    display(HTML(s["how_to_read"]))
 
 # %% tags=["remove-input"]
 if d.has_data:  # a province without a usable response has no pillar scores to show

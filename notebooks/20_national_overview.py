@@ -58,9 +58,9 @@ display(Markdown(
     "## ทุกจังหวัดพร้อมช่วงความเชื่อมั่น · Every province with its interval\n\n"
     "ช่วงที่ซ้อนทับกันหมายความว่ายังแยกไม่ออกว่าจังหวัดใดพร้อมกว่า · Overlapping intervals mean the data "
     "cannot tell those provinces apart."))
-display(HTML(charts.figure_html(charts.caterpillar(p, bt),
-                                "ดัชนีของทุกจังหวัดเรียงจากน้อยไปมากพร้อมช่วงความเชื่อมั่น · Every province's index, "
-                                "ordered, with its 95 % interval (values in the table at the end)")))
+display(HTML(charts.figure_html(charts.caterpillar_html(p, bt),
+                                "ดัชนีของทุกจังหวัดเรียงจากมากไปน้อยพร้อมช่วงความเชื่อมั่น · Every province's index, "
+                                "highest first, with its 95 % interval")))
 
 # %% tags=["remove-input"]
 display(Markdown("## ภาค · Regions"))
@@ -70,16 +70,15 @@ display(HTML(charts.figure_html(charts.regions_strip(p), "ดัชนีขอ�
 # %% tags=["remove-input"]
 display(Markdown(
     "## ความไม่แน่นอนของอันดับ · How certain are the ranks?\n\n"
-    "เส้นสีเทา: ช่วงอันดับจากความคลาดเคลื่อนของการสำรวจ (90%); เส้นสีส้ม: ช่วงอันดับเมื่อเปลี่ยนวิธีคำนวณดัชนี (5–95%) · "
-    "Grey: the rank's 90 % interval from sampling uncertainty; orange: its 5-95 % band over modelling choices "
+    "เส้นสีเทา: ช่วงอันดับจากความคลาดเคลื่อนของการสำรวจ (90%); เส้นสีส้มแดง: ช่วงอันดับเมื่อเปลี่ยนวิธีคำนวณดัชนี (5–95%) · "
+    "Grey: the rank's 90 % interval from sampling uncertainty; vermilion: its 5-95 % band over modelling choices "
     "(normalisation, aggregation, weights, missing items). Quote ranks with their band."))
-display(HTML(charts.figure_html(charts.rank_bands(p), "อันดับและช่วงอันดับของทุกจังหวัด · Every province's rank "
+display(HTML(charts.figure_html(charts.rank_bands_html(p), "อันดับและช่วงอันดับของทุกจังหวัด · Every province's rank "
                                 "with its sampling and modelling-choice bands")))
 
 # %% tags=["remove-input"]
-s = t["sobol"].round(3)
 display(Markdown("ดัชนี Sobol ของแต่ละทางเลือก (ผลต่ออันดับ) · Sobol indices of each modelling choice on the ranks:"))
-display(HTML(s[["choice", "S1", "ST"]].to_html(index=False)))
+display(HTML(national.sobol_html(t["sobol"])))
 
 # %% tags=["remove-input"]
 display(Markdown(

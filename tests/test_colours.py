@@ -81,3 +81,15 @@ def test_every_text_the_charts_draw_passes_wcag_aa(outputs, codebook) -> None:
     assert len(pairs) > 2 * 77 + 10
     bad = [(ink, bg, round(contrast_ratio(ink, bg), 2)) for ink, bg in pairs if contrast_ratio(ink, bg) < 4.5]
     assert not bad, bad
+
+
+def test_overview_dot_chart_ink_and_the_how_to_read_box_pass_wcag_aa() -> None:
+    """The HTML dot charts' marks (on white and on the striped rows) at least 4.5:1, like text; the
+    "how to read this" box's links and text on its tint, the heatmap's "excluded" label on white."""
+    from analysis.report.charts import CHOICES_BAND, DOT, SAMPLING
+
+    for ink in (DOT, SAMPLING, CHOICES_BAND):
+        for ground in ("#ffffff", "#f6f8fa"):
+            assert contrast_ratio(ink, ground) >= 4.5, (ink, ground)
+    assert contrast_ratio("#0b57a4", "#eef4fb") >= 4.5 and contrast_ratio("#1b1b1b", "#eef4fb") >= 4.5
+    assert contrast_ratio("#444444", "#ffffff") >= 4.5 and contrast_ratio("#444444", "#eeeeee") >= 4.5

@@ -168,13 +168,44 @@ def test_warm_pages_and_notebooks_equal_cold(outputs, tmp_path) -> None:
     runs = {}
     for name in ("cold", "warm", "warm again"):
         m = batch.run_batch(tasks, workers=2, force=True, progress=False, outputs=out, engine=name.split()[0])
+        ran = {t.key: m["tasks"][t.key] for t in tasks}
         runs[name] = {key: (Path(t["html"]).read_bytes() if t["html"] else None,
                             _untimed(json.loads(Path(t["notebook"]).read_text(encoding="utf-8"))))
-                      for key, t in m["tasks"].items()}
-        status = {k: t["status"] for k, t in m["tasks"].items()}
+                      for key, t in ran.items()}
+        status = {k: t["status"] for k, t in ran.items()}
         assert status == {f"{p}.{lang}": "failed" if p == "TH-99" else "ok" for p in provinces for lang in ("th", "en")}
-    assert b"TH-58" in runs["cold"]["TH-58.en"][0] or "TH-58" in json.dumps(runs["cold"]["TH-58.en"][1])
+    assert b"0 of the 19 agencies returned a usable response" in runs["cold"]["TH-58.en"][0]
     for key, (html, nb) in runs["cold"].items():
         for other in ("warm", "warm again"):
             assert runs[other][key][0] == html, f"{key}: the {other} page differs"
             assert runs[other][key][1] == nb, f"{key}: the {other} notebook differs"
+
+
+def test_kept_caches_hold_only_copies(tmp_path) -> None:
+    """What a warm kernel keeps between notebooks (``__warm_kernel_keeps__``) cannot carry a change:
+    every read of a YAML file is a new copy, and an edited file is read again."""
+    from analysis.core.paths import read_yaml
+
+    f = tmp_path / "x.yaml"
+    f.write_text("a: [1, 2]\n", encoding="utf-8")
+    first = read_yaml(f)
+    first["a"].append(3)
+    assert read_yaml(f) == {"a": [1, 2]}
+    f.write_text("a: [1, 2, 3, 4]\n", encoding="utf-8")
+    assert read_yaml(f) == {"a": [1, 2, 3, 4]}
+
+
+def test_mutated_cached_value_does_not_reach_the_next_notebook(tmp_path) -> None:
+    """A notebook that changes what a package cache returned (labels) or what a kept cache returned
+    (a YAML parse) leaves the next notebook the values a fresh kernel would see."""
+    change = _notebook(tmp_path / "change.ipynb",
+                       "from analysis.report.labels import labels\nlabels()['headings']['title']['en'] = 'CHANGED'\n"
+                       "from analysis.core.paths import read_yaml, params_dir\n"
+                       "read_yaml(params_dir() / 'index.yaml')['changed'] = True")
+    look = _notebook(tmp_path / "look.ipynb",
+                     "from analysis.report.labels import labels\nfrom analysis.core.paths import read_yaml, params_dir\n"
+                     "print(labels()['headings']['title']['en'], 'changed' in read_yaml(params_dir() / 'index.yaml'))")
+    _run(change, tmp_path, "change")
+    seen = _text(_run(look, tmp_path, "look"), 0).split()
+    assert seen[-1] == "False" and "CHANGED" not in seen
+    assert [e["event"] for e in engine.kernel_log()] == ["started"], "caches are reset, not a reason to restart"

@@ -8,6 +8,7 @@ same bytes. The stylesheet carries Sarabun subset to the characters of the pages
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import json
 import re
@@ -84,7 +85,7 @@ def test_wide_outputs_scroll_in_their_own_box(th_page: str) -> None:
 
 
 def test_language_title_and_header(th_page: str, en_page: str) -> None:
-    assert '<html lang="th">' in th_page and '<html lang="en">' in en_page
+    assert '<html lang="th" ' in th_page and '<html lang="en" ' in en_page
     assert "<title>จังหวัดเชียงใหม่ · ความพร้อมรัฐบาลดิจิทัล 2561</title>" in th_page
     assert "<title>Chiang Mai · Digital government readiness 2018</title>" in en_page
     for page, other in ((th_page, "TH-50.en.html"), (en_page, "TH-50.th.html")):
@@ -97,7 +98,7 @@ def test_language_title_and_header(th_page: str, en_page: str) -> None:
 
 def test_overview_title_and_header() -> None:
     page = batch.to_html(_notebook(), batch.overview_page(SAMPLE))
-    assert '<html lang="th">' in page
+    assert '<html lang="th" ' in page
     assert "<title>ความพร้อมรัฐบาลดิจิทัล 2561 · Digital government readiness 2018</title>" in page
     assert '<link href="assets/site.css" rel="stylesheet"/>' in page
     assert 'aria-current="page" href="index.html"' in page
@@ -118,6 +119,58 @@ def test_provenance_in_the_header(th_page: str, en_page: str) -> None:
     page = batch.to_html(_notebook(), batch.province_page("TH-50", "en", real))
     assert "site-notice" not in page and "Synthetic" not in page, "no notice on real data"
     assert "dga_2018.xlsx" in page
+
+
+def test_every_header_links_the_glossary(th_page: str, en_page: str) -> None:
+    """Province pages link the glossary of their language at the site's root; the bilingual overview
+    links both, neither marked as the current page."""
+    for page, lang in ((th_page, "th"), (en_page, "en")):
+        nav = page[page.index('<nav'):page.index("</nav>")]
+        assert f'<a href="../glossary.{lang}.html">' in nav
+        assert ("คำอธิบายศัพท์" if lang == "th" else "Glossary") in nav
+    overview = batch.to_html(_notebook(), batch.overview_page(SAMPLE))
+    nav = overview[overview.index('<nav'):overview.index("</nav>")]
+    assert '<a href="glossary.th.html">คำอธิบายศัพท์</a>' in nav
+    assert '<a href="glossary.en.html" lang="en">Glossary</a>' in nav
+    css = (batch.STATIC_DIR / "site.css").read_text(encoding="utf-8")
+    assert re.search(r"\.site-nav \{[^}]*flex-wrap: wrap", css), "the nav wraps on a phone"
+
+
+def test_run_date_in_the_provenance_line_only_when_given() -> None:
+    dated = dataclasses.replace(SAMPLE, run_date=(2026, 2, 5))
+    th = batch.to_html(_notebook(), batch.province_page("TH-50", "th", dated))
+    en = batch.to_html(_notebook(), batch.province_page("TH-50", "en", dated))
+    assert "จัดทำ 5 ก.พ. 2569" in th[:th.index("</header>")]
+    assert "Produced 5 Feb 2026" in en[:en.index("</header>")]
+    for undated in (SAMPLE, dataclasses.replace(SAMPLE, run_date=None)):
+        page = batch.to_html(_notebook(), batch.province_page("TH-50", "en", undated))
+        assert "Produced" not in page and "จัดทำ" not in page
+
+
+def _running(page: str) -> str:
+    """The printed running header: the CSS string of --dgr-running on <html>, unescaped."""
+    import html
+
+    value = html.unescape(re.search(r'<html lang="\w+" style="--dgr-running: ([^"]*)">', page).group(1))
+    assert value.startswith("'") and value.endswith("'"), value
+    return value[1:-1]
+
+
+def test_running_header_for_every_printed_page(th_page: str, en_page: str) -> None:
+    """Province, round, date and source, as the CSS string the @page rule prints on every A4 page."""
+    assert _running(th_page) == ("จังหวัดเชียงใหม่ · รอบสำรวจ พ.ศ. 2561 · ตอบแบบสำรวจ 8 ส.ค. 2561 – 14 ต.ค. 2561 · "
+                                 "ข้อมูล: survey_export.csv · ข้อมูลสังเคราะห์")
+    assert _running(en_page) == ("Chiang Mai · Survey round 2018 · Responses 8 Aug 2018 – 14 Oct 2018 · "
+                                 "Data: survey_export.csv · synthetic data")
+    dated = dataclasses.replace(SAMPLE, run_date=(2026, 2, 5))
+    assert "Produced 5 Feb 2026" in _running(batch.to_html(_notebook(), batch.province_page("TH-50", "en", dated)))
+    css = (batch.STATIC_DIR / "site.css").read_text(encoding="utf-8")
+    assert re.search(r"@top-left \{[^}]*content: var\(--dgr-running", css)
+    # a file name with quotes and backslashes stays inside the CSS string, and HTML-escaped
+    odd = batch.Provenance(round_year=2018, sources=("it's\\<x>.csv",))
+    page = batch.to_html(_notebook(), batch.province_page("TH-50", "en", odd))
+    assert _running(page) == "Chiang Mai · Survey round 2018 · Data: it\\'s\\\\<x>.csv"
+    assert "<x>" not in page
 
 
 def test_header_text_is_escaped() -> None:

@@ -36,8 +36,10 @@ PAGE_BUDGET = 100_000
 SITE_BUDGET = 15_000_000
 #: a phone's width and a desktop's
 WIDTHS = (390, 1280)
-#: the pages looked at in the browser at both widths (the overview, a Thai and two English pages)
-REVIEWED = ("index.html", "provinces/TH-50.th.html", "provinces/TH-50.en.html", "provinces/TH-96.en.html")
+#: the pages looked at in the browser at both widths (the overview, a Thai and two English pages,
+#: the glossary in both languages)
+REVIEWED = ("index.html", "provinces/TH-50.th.html", "provinces/TH-50.en.html", "provinces/TH-96.en.html",
+            "glossary.th.html", "glossary.en.html")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
@@ -112,6 +114,16 @@ _CHART_BOXES = """Array.from(document.querySelectorAll('table.dgr-pillars, table
 _CHART_SHAPES = {"dgr-pillars": (6, 18), "dgr-heatmap": (19, 0)}
 
 
+def _link_target_exists(page: Path, href: str) -> bool:
+    """A relative link from ``page`` leads to an existing file, and to an element with the id of its
+    fragment when it has one (``../glossary.th.html#term-icc``)."""
+    path, _, fragment = unquote(href).partition("#")
+    target = (page.parent / path).resolve() if path else page
+    if not target.exists():
+        return False
+    return not fragment or f'id="{fragment}"' in target.read_text(encoding="utf-8")
+
+
 def _check_page(page, url: str, shot: Path, charts: tuple[str, ...] = ()) -> list[str]:
     """Open ``url``; return its relative links. Asserts images loaded, HTML charts drawn, Thai text present."""
     page.goto(url)
@@ -144,13 +156,35 @@ def test_site_in_headless_chromium() -> None:
         local = [h for h in links if not urlparse(h).scheme and not h.startswith("#")]
         assert len(local) >= 152, "the index links every province page in both languages"
         for href in local:
-            assert (SITE / unquote(href)).resolve().exists(), f"index.html: broken link {href}"
+            assert _link_target_exists(SITE / "index.html", href), f"index.html: broken link {href}"
         for rel, shot in (("provinces/TH-50.th.html", "TH-50.th.png"), ("provinces/TH-96.en.html", "TH-96.en.png")):
             back = _check_page(page, (SITE / rel).as_uri(), shots / shot, charts=("dgr-pillars", "dgr-heatmap"))
             for href in back:
-                if not urlparse(href).scheme and not href.startswith("#"):
-                    assert ((SITE / rel).parent / unquote(href)).resolve().exists(), f"{rel}: broken link {href}"
+                if not urlparse(href).scheme:
+                    assert _link_target_exists(SITE / rel, href), f"{rel}: broken link {href}"
         browser.close()
+
+
+def test_glossary_pages_and_every_header_links_them() -> None:
+    """The bilingual glossary at the site's root, linked from the header of every page; the "how to
+    read this" box of each province page with data links existing entries of its language's glossary."""
+    pages = {lang: (SITE / f"glossary.{lang}.html").read_text(encoding="utf-8") for lang in ("th", "en")}
+    for lang, text in pages.items():
+        assert 'id="term-icc"' in text and 'id="term-bca"' in text and 'id="term-sobol"' in text, lang
+    for page in sorted((SITE / "provinces").glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        lang = page.name.split(".")[1]
+        nav = text[text.index("<nav"):text.index("</nav>")]
+        assert f'href="../glossary.{lang}.html"' in nav, f"{page.name}: no glossary link in the header"
+        box = re.search(r'<aside[^>]*class="dgr-howto".*?</aside>', text, re.S)
+        if 'class="dgr-heatmap"' in text:  # a province with data
+            assert box, f"{page.name}: no 'how to read this' box"
+            links = re.findall(r'href="\.\./glossary\.(\w\w)\.html#([\w-]+)"', box.group(0))
+            assert len(links) >= 3 and {lg for lg, _ in links} == {lang}
+            assert all(f'id="{frag}"' in pages[lang] for _, frag in links), page.name
+    index = (SITE / "index.html").read_text(encoding="utf-8")
+    nav = index[index.index("<nav"):index.index("</nav>")]
+    assert 'href="glossary.th.html"' in nav and 'href="glossary.en.html"' in nav
 
 
 def test_every_page_has_its_language_and_title() -> None:
@@ -161,10 +195,10 @@ def test_every_page_has_its_language_and_title() -> None:
         for lang, title in (("th", f"จังหวัด{r.name_th} · ความพร้อมรัฐบาลดิจิทัล {year + 543}"),
                             ("en", f"{r.name_en} · Digital government readiness {year}")):
             text = (SITE / "provinces" / f"{r.iso_code}.{lang}.html").read_text(encoding="utf-8")
-            assert f'<html lang="{lang}">' in text, f"{r.iso_code}.{lang}: lang"
+            assert f'<html lang="{lang}" ' in text, f"{r.iso_code}.{lang}: lang"
             assert f"<title>{title}</title>" in text, f"{r.iso_code}.{lang}: title"
     index = (SITE / "index.html").read_text(encoding="utf-8")
-    assert '<html lang="th">' in index
+    assert '<html lang="th" ' in index
     assert f"<title>ความพร้อมรัฐบาลดิจิทัล {year + 543} · Digital government readiness {year}</title>" in index
 
 

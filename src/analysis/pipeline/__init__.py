@@ -2,4 +2,5 @@
 ``report`` command and its run record, environment files.
 """
 
-__all__ = ["batch", "engine", "envfiles", "kernelstate", "notebooks", "pdf", "run", "runrecord", "simulation"]
+__all__ = ["batch", "engine", "envfiles", "kernelstate", "notebooks", "pdf", "run", "runrecord", "simulation",
+           "sitepages"]

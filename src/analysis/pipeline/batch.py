@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import datetime
 import hashlib
 import json
 import os
@@ -66,10 +67,13 @@ FONT_WEIGHTS = {400: "Sarabun-Regular.ttf", 700: "Sarabun-Bold.ttf"}
 class Provenance:
     """Where a page's figures come from, as the page's header says it.
 
-    Every field comes from the run's inputs (codebook, cleaning record, the records of the run's
-    own steps), never from the clock, so the same inputs give the same page bytes. ``collected``
-    is the first and last submission date as ``(year, month, day)``; ``synthetic`` is true when
-    every raw export is the bundled synthetic sample.
+    Every field but ``run_date`` comes from the run's inputs (codebook, cleaning record, the
+    records of the run's own steps). ``collected`` is the first and last submission date as
+    ``(year, month, day)``; ``synthetic`` is true when every raw export is the bundled synthetic
+    sample. ``run_date`` is the day the pages were made, in Thailand (UTC+7), or the day of
+    ``SOURCE_DATE_EPOCH`` when that is set (the reproducible-builds convention), so the same inputs
+    on the same day give the same page bytes; it is left out of the pages' fingerprints, so a page
+    that is up to date keeps the date it was made.
     """
 
     round_year: int | None = None
@@ -77,6 +81,18 @@ class Provenance:
     sources: tuple[str, ...] = ()
     collected: tuple[tuple[int, int, int], tuple[int, int, int]] | None = None
     synthetic: bool = False
+    run_date: tuple[int, int, int] | None = None
+
+
+#: Thailand's time (no daylight saving): the run date is the date in the provinces.
+THAILAND = datetime.timezone(datetime.timedelta(hours=7))
+
+
+def run_date() -> tuple[int, int, int]:
+    """Today in Thailand, or the date of ``SOURCE_DATE_EPOCH`` (seconds) when it is set."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    now = datetime.datetime.fromtimestamp(int(epoch), THAILAND) if epoch else datetime.datetime.now(THAILAND)
+    return (now.year, now.month, now.day)
 
 
 @dataclass(frozen=True)
@@ -168,7 +184,8 @@ def plan(provinces: list[str], langs: list[str], outputs: Path | None = None) ->
     nb = project_root() / "notebooks" / f"{NOTEBOOK}.ipynb"
     prov = provenance(outputs)
     base = _sha([*upstream_files(outputs), nb, *page_code(nb), *page_files()])
-    base = hashlib.sha256(f"{base}|{json.dumps(dataclasses.asdict(prov), sort_keys=True)}".encode()).hexdigest()
+    dated = json.dumps(dataclasses.asdict(dataclasses.replace(prov, run_date=None)), sort_keys=True)
+    base = hashlib.sha256(f"{base}|{dated}".encode()).hexdigest()
     tasks = []
     for p in provinces:
         for lang in langs:
@@ -236,7 +253,7 @@ def provenance(outputs: Path | None = None) -> Provenance:
         round_year = int(year.group(1)) if year else None
     raw = _recorded_raw_paths(outputs, names)
     return Provenance(round_year=round_year, instrument=version, sources=names, collected=collected,
-                      synthetic=bool(raw) and all(_is_sample(p) for p in raw))
+                      synthetic=bool(raw) and all(_is_sample(p) for p in raw), run_date=run_date())
 
 
 @dataclass(frozen=True)
@@ -516,7 +533,10 @@ def main(argv: list[str] | None = None) -> int:
         if client is not None:
             client.close()
     if any(r["status"] == "ok" for r in m["tasks"].values()):
-        write_site_assets(outputs / "site")
+        from analysis.pipeline.sitepages import write_glossary  # it uses this module's page export
+
+        write_glossary(outputs / "site", tasks[0].provenance if tasks else provenance(outputs))
+        write_site_assets(outputs / "site")  # after every page: the font is cut to their characters
     s = m["summary"]
     print(f"{s['tasks']} pages: {s['ran']} ran, {s['skipped']} up to date, {s['failed']} failed "
           f"({m['wall_s']:.1f} s); manifest {manifest_path(outputs)}")

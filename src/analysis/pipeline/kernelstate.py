@@ -14,7 +14,8 @@ another, in one IPython kernel. This module is what it calls inside that kernel:
 * :func:`reset` gives the next notebook what a fresh kernel gives it: an empty user namespace
   with execution counts from 1 (IPython's ``reset(new_session=True)``), no open figures and
   Matplotlib's settings as they were after the imports, and empty ``functools`` caches in
-  ``analysis`` (so a cached value that a notebook mutated cannot reach the next one).
+  ``analysis`` (so a cached value that a notebook mutated cannot reach the next one), except
+  the caches of immutable values a module lists in :data:`KEEP`.
 
 What the imports created is frozen out of the garbage collector's generations (``gc.freeze``), as
 servers do before forking, so the reset's full collection costs milliseconds, not a tenth of a second.
@@ -42,6 +43,10 @@ from typing import Any, cast
 
 PACKAGE = "analysis"
 
+#: A module's tuple of the names of its globals that are caches of immutable values (a
+#: ``functools`` cache whose function returns new copies, a store of bytes): they are kept between
+#: notebooks and left out of the fingerprints. Every other cache of the package is emptied.
+KEEP = "__warm_kernel_keeps__"
 #: Fingerprints taken when each ``analysis`` module and the process settings were first seen.
 _baseline: dict[str, str] = {}
 #: Matplotlib's settings after the imports (restored before every notebook), once pyplot is loaded.
@@ -68,8 +73,9 @@ def _is_own(name: str) -> bool:
 def _module_state(name: str, module: types.ModuleType) -> dict[str, str]:
     """Fingerprints of a module's globals and of the data attributes of the classes it defines."""
     out: dict[str, str] = {}
+    keep = set(getattr(module, KEEP, ()))
     for key, value in list(vars(module).items()):
-        if key.startswith("__") and key.endswith("__") and key != "__all__":
+        if (key.startswith("__") and key.endswith("__") and key not in ("__all__", KEEP)) or key in keep:
             continue
         out[f"{name}:{key}"] = _fingerprint(value)
         if isinstance(value, type) and value.__module__ == name:
@@ -145,8 +151,9 @@ def reset() -> None:
             dict.update(cast("dict[str, Any]", matplotlib.rcParams), _rc)
     for name, module in list(sys.modules.items()):
         if _is_own(name) and isinstance(module, types.ModuleType):
-            for value in list(vars(module).values()):
-                if isinstance(value, functools._lru_cache_wrapper) and value.__module__ == name:
+            keep = set(getattr(module, KEEP, ()))
+            for key, value in list(vars(module).items()):
+                if isinstance(value, functools._lru_cache_wrapper) and value.__module__ == name and key not in keep:
                     value.cache_clear()
     from IPython import get_ipython
 

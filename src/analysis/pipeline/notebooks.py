@@ -19,6 +19,9 @@ from analysis.core.paths import project_root
 from analysis.core.safeio import atomic_path
 
 KERNEL = "python3"
+#: The kernel's own log at ERROR: its warning about TCP without encryption (on loopback) would be
+#: printed for every kernel start.
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
 
 
 def notebook_dir() -> Path:
@@ -115,7 +118,7 @@ def run_papermill(src: Path, dst: Path, parameters: dict[str, Any] | None = None
     with atomic_path(dst) as tmp:
         pm.execute_notebook(str(src), str(tmp), parameters=parameters or {}, kernel_name=KERNEL,
                             engine_name="warm" if engine == "warm" else None, cwd=str(src.parent),
-                            resources={"metadata": {"path": str(src.parent)}},
+                            resources={"metadata": {"path": str(src.parent)}}, extra_arguments=KERNEL_ARGS,
                             progress_bar=False, request_save_on_cell_execute=False)
     return dst
 

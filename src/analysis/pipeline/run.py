@@ -119,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     # the overview reads only the index and reliability outputs, so it runs before the batch, in
     # the steps' warm kernel, which is then stopped: batch workers are forked from this process
     nb = steps.run("20_national_overview", {"outputs": str(outputs)})
-    write_text(batch.to_html(nb, batch.overview_page(batch.provenance(outputs))), outputs / "site" / "index.html")
+    prov = batch.provenance(outputs)
+    write_text(batch.to_html(nb, batch.overview_page(prov)), outputs / "site" / "index.html")
     shutdown_kernels()
     batch_args = ["--outputs", str(outputs), "--provinces", args.provinces, "--lang", args.lang,
                   "--engine", args.engine]

@@ -2,4 +2,5 @@
 and charts, colours.
 """
 
-__all__ = ["charts", "colours", "findings", "html_charts", "labels", "markup", "national", "province", "text"]
+__all__ = ["charts", "colours", "findings", "glossary", "html_charts", "labels", "markup", "national", "province",
+           "text"]

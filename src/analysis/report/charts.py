@@ -1,15 +1,19 @@
-"""Matplotlib charts of the national overview: Sarabun for Thai text, a colour-blind-safe palette, PNGs
-with alternative text. (The province page's charts are HTML: :mod:`analysis.report.html_charts`.)"""
+"""Charts of the national overview: the tile map, the every-province interval chart and the rank
+chart drawn in markup (inline SVG, HTML) by the reader's browser; matplotlib charts (Sarabun for
+Thai text, a colour-blind-safe palette, PNGs with alternative text) for the regions strip and the
+analysts' notebooks. (The province page's charts are HTML: :mod:`analysis.report.html_charts`.)"""
 
 from __future__ import annotations
 
 import base64
 import io
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from cycler import cycler
 from matplotlib import font_manager
 
@@ -185,3 +189,115 @@ def tile_map(provinces, tiles, bands_table) -> HtmlFigure:
         f'<svg class="dgr-map" viewBox="0 0 {width} {height}" width="100%" style="max-width:{width + 60}px;'
         f'height:auto" font-family="Sarabun, sans-serif" text-anchor="middle" role="group">'
         f'{"".join(parts)}<g aria-label="ระดับความพร้อม · readiness band">{"".join(keys)}</g></svg>')
+
+
+# --- every province in one chart, drawn in HTML ----------------------------------------------------
+# A row per province: its names, a plot cell with absolutely placed marks (styled by the classes of
+# table.dgr-dots in site.css, so each row carries only its positions), and its values printed. The
+# table keeps its drawn size from 520 px up and scrolls sideways in its own box on a phone; every
+# value is in text, so a screen reader or a grey photocopy loses nothing (the plot cells are hidden
+# from screen readers). Ink: blue #0072B2 and grey #595959 and vermilion #B54A00 on white, each at
+# least 4.5:1 (tests/test_colours.py).
+
+#: the colours of the HTML dot charts: the point, the sampling interval, the modelling-choice band
+DOT, SAMPLING, CHOICES_BAND = PALETTE[0], "#595959", "#B54A00"
+
+
+def _pct(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def _dots_table(caption: str, head: tuple[str, str, str], axis: str, rows: list[str], ticks: list[tuple[float, str]],
+                legend: str = "") -> HtmlFigure:
+    """The frame shared by the HTML dot charts: caption, header (the plot column's header is
+    ``head[1]``, markup), rows, an axis of ``ticks`` (position in %, label) and a legend."""
+    marks = "".join(f'<span style="left:{_pct(x)}">{esc(t)}</span>' for x, t in ticks)
+    return HtmlFigure(
+        f'<table class="dgr-dots"><caption>{esc(caption)}</caption>'
+        f'<thead><tr><th scope="col">{esc(head[0])}</th><th scope="col" class="p">{head[1]}</th>'
+        f'<th scope="col" class="v">{esc(head[2])}</th></tr></thead>'
+        f'<tbody>{"".join(rows)}</tbody>'
+        f'<tfoot><tr><td></td><td class="p" aria-hidden="true"><div class="t">{marks}</div>'
+        f'<div class="a">{esc(axis)}</div></td><td></td></tr></tfoot></table>'
+        + (f'<p class="dgr-legend">{legend}</p>' if legend else ""))
+
+
+def caterpillar_html(provinces, bands_table) -> HtmlFigure:
+    """Every province with data, highest index first: its index as a dot, its 95 % interval as a
+    line, the band cut-offs as dotted lines, and the values printed beside it.
+
+    Parameters
+    ----------
+    provinces : pandas.DataFrame
+        ``province_scores`` (``name_th``, ``name_en``, ``index``, ``index_low``, ``index_high``).
+    bands_table : pandas.DataFrame
+        :meth:`~analysis.instrument.codebook.Codebook.bands_table` (names and cut-offs).
+
+    Returns
+    -------
+    HtmlFigure
+        A ``table.dgr-dots`` (all text escaped), for :func:`figure_html`.
+    """
+    order = provinces.dropna(subset=["index"]).sort_values(["index", "province"], ascending=[False, True])
+    cuts = [float(x) for x in bands_table["lower"][1:]]
+    grid = "".join(f'<span class="g" style="left:{_pct(c)}"></span>' for c in cuts)
+    rows = []
+    for r in order.itertuples():
+        lo, hi = float(r.index_low), float(r.index_high)
+        has = not (np.isnan(lo) or np.isnan(hi))
+        line = f'<span class="r" style="left:{_pct(lo)};width:{_pct(hi - lo)}"></span>' if has else ""
+        value = f"{r.index:.1f} ({lo:.1f}–{hi:.1f})" if has else f"{r.index:.1f}"
+        rows.append(f'<tr><th scope="row">{esc(r.name_th)} · {esc(r.name_en)}</th><td class="p" aria-hidden="true">'
+                    f'<div>{grid}{line}<span class="m" style="left:{_pct(float(r.index))}"></span></div></td>'
+                    f'<td class="v">{value}</td></tr>')
+    bands = "".join(f'<span style="left:{_pct((float(b.lower) + float(b.upper)) / 2)}">{esc(b.name_th)}<br>'
+                    f'<span lang="en">{esc(b.name_en)}</span></span>' for b in bands_table.itertuples())
+    edges = [0.0, *cuts, 100.0]
+    return _dots_table("ดัชนีของทุกจังหวัดพร้อมช่วงความเชื่อมั่น 95% เส้นประคือเส้นแบ่งระดับ · Every province's index "
+                       "with its 95 % interval; dotted lines are the band cut-offs",
+                       ("จังหวัด · Province", f'<div class="b">{bands}</div>', "ดัชนี (95%) · Index (95 %)"),
+                       "ดัชนี (0–100) · index (0–100)", rows, [(x, f"{x:g}") for x in edges])
+
+
+def rank_bands_html(provinces) -> HtmlFigure:
+    """Every ranked province, most ready first: its rank as a dot, its 90 % rank interval from
+    sampling (grey, above) and its 5-95 % rank band over modelling choices (vermilion, below).
+
+    Parameters
+    ----------
+    provinces : pandas.DataFrame
+        ``province_scores`` (``rank``, ``rank_low``, ``rank_high``, ``mc_rank_p05``, ``mc_rank_p95``, names).
+
+    Returns
+    -------
+    HtmlFigure
+        A ``table.dgr-dots`` with a legend (all text escaped), for :func:`figure_html`.
+    """
+    order = provinces.dropna(subset=["rank"]).sort_values(["rank", "province"])
+    n = int(order["rank"].max()) if len(order) else 1
+
+    def x(rank: float) -> float:  # rank 1 at the left edge, the last at the right
+        return 0.0 if n <= 1 else (float(rank) - 1) / (n - 1) * 100
+
+    def span(lo: Any, hi: Any, cls: str) -> str:
+        if pd.isna(lo) or pd.isna(hi):
+            return ""
+        return f'<span class="{cls}" style="left:{_pct(x(lo))};width:{_pct(x(hi) - x(lo))}"></span>'
+
+    def rng(lo: Any, hi: Any) -> str:
+        return "–" if pd.isna(lo) or pd.isna(hi) else f"{int(lo)}–{int(hi)}"
+
+    rows = []
+    for r in order.itertuples():
+        rows.append(f'<tr><th scope="row">{esc(r.name_th)} · {esc(r.name_en)}</th><td class="p" aria-hidden="true">'
+                    f'<div>{span(r.rank_low, r.rank_high, "r")}{span(r.mc_rank_p05, r.mc_rank_p95, "r c")}'
+                    f'<span class="m" style="left:{_pct(x(r.rank))}"></span></div></td>'
+                    f'<td class="v">{int(r.rank)} ({rng(r.rank_low, r.rank_high)} · '
+                    f'{rng(r.mc_rank_p05, r.mc_rank_p95)})</td></tr>')
+    ticks = sorted({1, *range(10, n + 1, 10), n})
+    legend = ('<span class="k m"></span> อันดับ · rank &nbsp; <span class="k r"></span> ช่วงอันดับ 90% จากความคลาดเคลื่อน'
+              'ของการสำรวจ · 90 % rank interval (sampling) &nbsp; <span class="k r c"></span> ช่วงอันดับเมื่อเปลี่ยนวิธี'
+              'คำนวณดัชนี (5–95%) · rank band over modelling choices (5–95 %)')
+    return _dots_table("อันดับของทุกจังหวัด (1 = พร้อมที่สุด) พร้อมช่วงอันดับ · Every province's rank (1 = most ready) "
+                       "with its rank ranges", ("จังหวัด · Province", "", "อันดับ (90% · ทางเลือก) · Rank (90 % · choices)"),
+                       "อันดับ · rank", rows, [(x(t), str(t)) for t in ticks], legend)

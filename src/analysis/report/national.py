@@ -22,6 +22,15 @@ CHOICES = {"normalisation": "normalisation · การปรับค่าใ�
 #: what a Sobol index below 0 means, said where one is shown as 0
 SOBOL_NOTE = ("estimate {value:.3f} shown as 0: below 0 only by sampling noise · ค่าประมาณ {value:.3f} แสดงเป็น 0 "
               "เพราะติดลบจากความคลาดเคลื่อนของการประมาณเท่านั้น")
+#: the Sobol table's column headers: what S1 and ST are, in Thai and English
+SOBOL_COLUMNS = {"choice": "ทางเลือกในการคำนวณ · Modelling choice",
+                 "S1": "S1 ผลหลัก: จากทางเลือกนี้เพียงลำพัง · first-order: this choice alone",
+                 "ST": "ST ผลรวม: รวมผลร่วมกับทางเลือกอื่น · total effect: with its interplay with the others"}
+#: the one-line note under the Sobol table (what the shares are of)
+SOBOL_EXPLAINED = ("แต่ละค่าคือสัดส่วน (0–1) ของความแปรปรวนของการขยับอันดับ (จำนวนอันดับที่จังหวัดขยับจากอันดับที่เผยแพร่ "
+                   "โดยเฉลี่ย) ที่มาจากทางเลือกนั้น ค่าใกล้ 0 คือทางเลือกนั้นแทบไม่มีผลต่ออันดับ · Each is the share (0–1) "
+                   "of the variance of the rank shift (how many places the provinces move from the published ranks, on "
+                   "average) that comes from the choice; near 0, the choice barely moves the ranks.")
 #: the province-versus-nation verdicts, short enough for a table cell (Thai · English)
 VERDICTS_SHORT = {"above": "สูงกว่า · above", "below": "ต่ำกว่า · below",
                   "not different": "ไม่ต่างอย่างชัดเจน · not clearly different", "not tested": "ทดสอบไม่ได้ · not tested"}
@@ -61,6 +70,32 @@ def sobol_table(sobol: pd.DataFrame) -> pd.DataFrame:
     s["choice"] = notes
     s[["S1", "ST"]] = s[["S1", "ST"]].clip(lower=0)
     return s
+
+
+def sobol_html(sobol: pd.DataFrame, glossary_root: str = "") -> str:
+    """The Sobol table as the overview shows it: each column named in Thai and English, and a note
+    saying what the indices are shares of, linking the glossary's entry in both languages.
+
+    Parameters
+    ----------
+    sobol : pandas.DataFrame
+        :func:`sobol_table` (``choice``, ``S1``, ``ST``; indices clipped at 0).
+    glossary_root : str
+        Relative path from the page to the site's root, where the glossary pages are.
+
+    Returns
+    -------
+    str
+        The table (values to 3 decimals; a missing value shown as "–") and the note, as HTML with
+        every text escaped.
+    """
+    s = sobol[["choice", "S1", "ST"]].copy()
+    for col in ("S1", "ST"):
+        s[col] = [("–" if pd.isna(v) else f"{float(v):.3f}") for v in s[col]]
+    table = s.rename(columns=SOBOL_COLUMNS).to_html(index=False, escape=True)
+    links = " · ".join(f'<a href="{html.escape(glossary_root)}glossary.{lang}.html#term-sobol"{attr}>{text}</a>'
+                       for lang, attr, text in (("th", "", "คำอธิบายศัพท์"), ("en", ' lang="en"', "Glossary")))
+    return f'{table}<p class="dgr-note">{html.escape(SOBOL_EXPLAINED)} ({links})</p>'
 
 
 def load_tiles(path: str | Path | None = None) -> pd.DataFrame:

@@ -127,6 +127,30 @@ def pillar_name(d: ProvinceData, pid: str, lang: str) -> str:
     return p.name_th if lang == "th" else p.name_en
 
 
+def excluded_agencies(d: ProvinceData) -> dict[str, str]:
+    """The agencies that responded but have no usable response: every row they sent was excluded
+    (quarantined) when the data were checked.
+
+    Parameters
+    ----------
+    d : ProvinceData
+        The province.
+
+    Returns
+    -------
+    dict of str to str
+        Agency code -> the primary quarantine reason of its first excluded row (a key of
+        ``labels.yaml``'s ``reasons``), in quarantine order; agencies with a usable response are left
+        out even when another of their rows was excluded (a duplicate, say).
+    """
+    responded = set(d.agencies["agency"])
+    out: dict[str, str] = {}
+    if len(d.quarantine) and "agency" in d.quarantine:
+        for r in d.quarantine.dropna(subset=["agency"]).itertuples():
+            if r.agency not in responded:
+                out.setdefault(str(r.agency), str(r.primary_reason))
+    return out
+
 
 def weakest_indicators(d: ProvinceData, k: int = 3) -> pd.DataFrame:
     """The ``k`` weakest indicators with their weakest item and its recommendation."""

@@ -18,17 +18,19 @@ from typing import Any
 
 import jinja2
 
+from analysis.report.glossary import href, term_ids
 from analysis.report.labels import LANGS, label
 from analysis.report.province import (
     ProvinceData,
     band_name,
+    excluded_agencies,
     name,
     pillar_name,
     weakest_indicators,
 )
 from analysis.stats.thresholds import threshold
 
-SECTIONS = ("headline", "comparison", "pillars", "agencies", "recommendations", "caveats")
+SECTIONS = ("headline", "comparison", "how_to_read", "pillars", "agencies", "recommendations", "caveats")
 _TEMPLATES = Path(__file__).with_name("templates")
 
 
@@ -36,11 +38,39 @@ def _fmt(digits: int) -> Callable[[Any], str]:
     return lambda x: f"{float(x):.{digits}f}"
 
 
+class _Compiled(jinja2.BytecodeCache):
+    """Compiled templates kept in memory as bytes, by template and source checksum.
+
+    Jinja2 checks each entry's checksum against the template's source, so an edited template is
+    compiled again. A page made in a warm kernel (:mod:`analysis.pipeline.engine`), whose
+    environment is rebuilt for every notebook, then loads its templates instead of compiling them
+    (16 ms a page). The entries are immutable bytes, so the warm kernel keeps them
+    (``__warm_kernel_keeps__``).
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[str, bytes]] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        entry = self.entries.get(bucket.key)
+        if entry is not None and entry[0] == bucket.checksum:
+            bucket.bytecode_from_string(entry[1])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.entries[bucket.key] = (bucket.checksum, bucket.bytecode_to_string())
+
+
+_COMPILED = _Compiled()
+#: Module state a warm kernel keeps between notebooks (see analysis.pipeline.kernelstate).
+__warm_kernel_keeps__ = ("_COMPILED",)
+
+
 @functools.cache
 def environment() -> jinja2.Environment:
     """The templates' environment: autoescaped, strict about undefined names, number filters."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
+                             bytecode_cache=_COMPILED)
     env.filters.update(f0=_fmt(0), f1=_fmt(1), f2=_fmt(2))
     return env
 
@@ -79,10 +109,7 @@ def _agencies_without_data(d: ProvinceData, lang: str) -> tuple[list[str], list[
     response was excluded when the data were checked (with the reason, from the quarantine)."""
     responded = set(d.agencies["agency"])
     missing = d.agency_types[~d.agency_types["code"].isin(responded)]
-    reason: dict[str, str] = {}
-    if len(d.quarantine) and "agency" in d.quarantine:
-        for r in d.quarantine.dropna(subset=["agency"]).itertuples():
-            reason.setdefault(str(r.agency), label("reasons", str(r.primary_reason), lang))
+    reason = {code: label("reasons", key, lang) for code, key in excluded_agencies(d).items()}
     silent, excluded = [], []
     for r in missing.itertuples():
         agency = str(r.name_th if lang == "th" else r.name_en)
@@ -114,6 +141,12 @@ def context(d: ProvinceData, lang: str) -> dict[str, Any]:
                     "rwg": _number(float(d.rwg["r_wg_j"])) if d.rwg is not None else None,
                     "rwg_bound": threshold("rwg").bound},
         "recommendations": [], "pillars": None, "estimator": p.get("estimator", "direct"),
+        # the "how to read this" box: its title, the bands' cut-offs, each glossary entry's link
+        # from provinces/ (the glossary pages sit at the site's root)
+        "how_to_read_title": label("headings", "how_to_read", lang),
+        "bands": [(str(b.name_th if lang == "th" else b.name_en), f"{b.lower:g}", f"{b.upper:g}")
+                  for b in d.codebook.bands_table().itertuples()],
+        "glossary": {t: href(t, lang, "../") for t in term_ids()},
     }
     if not d.has_data:
         return c
