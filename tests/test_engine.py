@@ -203,7 +203,8 @@ def test_mutated_cached_value_does_not_reach_the_next_notebook(tmp_path) -> None
                        "from analysis.core.paths import read_yaml, params_dir\n"
                        "read_yaml(params_dir() / 'index.yaml')['changed'] = True")
     look = _notebook(tmp_path / "look.ipynb",
-                     "from analysis.report.labels import labels\nfrom analysis.core.paths import read_yaml, params_dir\n"
+                     "from analysis.report.labels import labels\n"
+                     "from analysis.core.paths import read_yaml, params_dir\n"
                      "print(labels()['headings']['title']['en'], 'changed' in read_yaml(params_dir() / 'index.yaml'))")
     _run(change, tmp_path, "change")
     seen = _text(_run(look, tmp_path, "look"), 0).split()
