@@ -210,3 +210,16 @@ def test_mutated_cached_value_does_not_reach_the_next_notebook(tmp_path) -> None
     seen = _text(_run(look, tmp_path, "look"), 0).split()
     assert seen[-1] == "False" and "CHANGED" not in seen
     assert [e["event"] for e in engine.kernel_log()] == ["started"], "caches are reset, not a reason to restart"
+
+
+def test_province_page_imports_stay_light() -> None:
+    """A cold kernel pays for every import of the page notebook 152 times: importing nbformat
+    (jsonschema, ~1 s) or Matplotlib from the page's modules once doubled the cold batch."""
+    from analysis.core.paths import project_root
+    from analysis.pipeline import batch
+
+    nb = nbformat.read(project_root() / "notebooks" / f"{batch.NOTEBOOK}.ipynb", as_version=4)
+    code = engine.notebook_imports(nb) + "\nimport sys\nprint(sorted(m for m in ('jsonschema', 'nbformat', " \
+        "'matplotlib', 'scipy', 'statsmodels', 'nbconvert') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"

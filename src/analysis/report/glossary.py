@@ -15,16 +15,16 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Any
-
-import nbformat
-from nbformat.v4 import new_markdown_cell, new_notebook
+from typing import TYPE_CHECKING, Any
 
 from analysis.core.paths import read_yaml
 from analysis.instrument.codebook import Codebook, load_codebook
 from analysis.report.labels import LANGS, label
 from analysis.report.markup import esc
 from analysis.stats.thresholds import threshold
+
+if TYPE_CHECKING:
+    import nbformat
 
 GLOSSARY_FILE = Path(__file__).with_name("templates") / "glossary.yaml"
 #: the page's file name at the site's root, per language
@@ -210,6 +210,10 @@ def glossary_notebook(lang: str, codebook: Codebook | None = None) -> nbformat.N
         definition list (:func:`glossary_html`). Convert it with
         :func:`analysis.pipeline.batch.to_html`.
     """
+    # imported here: nbformat's schema validation takes ~1 s to import (jsonschema, rfc3987), and
+    # every province page imports this module (for the glossary's links) but never needs it
+    from nbformat.v4 import new_markdown_cell, new_notebook
+
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
     g = glossary()
