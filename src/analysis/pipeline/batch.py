@@ -36,6 +36,7 @@ from typing import Any
 
 from analysis.core.paths import outputs_dir, project_root, sample_dir
 from analysis.core.safeio import atomic_path, write_json, write_text
+from analysis.pipeline.engine import ENGINES, kernel_log
 
 NOTEBOOK = "10_province_report"
 #: Errors that mean the kernel never started properly (worth retrying), not that the notebook failed.
@@ -382,17 +383,10 @@ class _NothingWritten(Exception):
     """Papermill failed before writing the output notebook (so there is no partial record to keep)."""
 
 
-#: papermill engines the batch offers: ``warm`` reuses reset kernels (:mod:`analysis.pipeline.engine`),
-#: ``cold`` is papermill's own (a new kernel per page). Both give the same pages, byte for byte.
-ENGINES = {"warm": "warm", "cold": "nbclient"}
-
-
 def run_task(task: Task, engine: str = "warm") -> dict[str, Any]:
-    """Execute one write-up with the papermill ``engine`` (a key of :data:`ENGINES`) and publish its
+    """Execute one write-up with the papermill ``engine`` (a key of ``engine.ENGINES``) and publish its
     page; never raises (the result says what happened, with what the warm kernels did)."""
     import papermill as pm
-
-    from analysis.pipeline.engine import kernel_log
 
     t0 = time.perf_counter()
     params = {"province": task.province, "lang": task.lang, "outputs": task.outputs}
@@ -457,7 +451,7 @@ def run_batch(tasks: list[Task], executor: Executor | None = None, workers: int 
               force: bool = False, progress: bool = True, outputs: Path | None = None,
               engine: str = "warm") -> dict[str, Any]:
     """Run the tasks that are not up to date with the papermill ``engine`` (``warm`` or ``cold``,
-    see :data:`ENGINES`); return (and write) the run manifest."""
+    see ``engine.ENGINES``); return (and write) the run manifest."""
     from tqdm.auto import tqdm
 
     previous = load_manifest(outputs)

@@ -38,14 +38,19 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
+if TYPE_CHECKING:
+    import nbformat
+
 log = logging.getLogger("papermill")
 
+#: The papermill engines the project offers, by the name its commands take: ``warm`` (this module),
+#: ``cold`` (papermill's own, a new kernel per notebook). Both give the same pages and tables.
+ENGINES = {"warm": "warm", "cold": "nbclient"}
 #: A kernel runs at most this many notebooks, then is replaced (bounds memory that a long batch
 #: could accumulate in libraries' own caches).
 RECYCLE_AFTER = 100

@@ -17,6 +17,7 @@ from nbclient import NotebookClient
 
 from analysis.core.paths import project_root
 from analysis.core.safeio import atomic_path
+from analysis.pipeline.engine import ENGINES
 
 KERNEL = "python3"
 #: The kernel's own log at ERROR: its warning about TCP without encryption (on loopback) would be
@@ -117,7 +118,7 @@ def run_papermill(src: Path, dst: Path, parameters: dict[str, Any] | None = None
 
     with atomic_path(dst) as tmp:
         pm.execute_notebook(str(src), str(tmp), parameters=parameters or {}, kernel_name=KERNEL,
-                            engine_name="warm" if engine == "warm" else None, cwd=str(src.parent),
+                            engine_name=ENGINES[engine], cwd=str(src.parent),
                             resources={"metadata": {"path": str(src.parent)}}, extra_arguments=KERNEL_ARGS,
                             progress_bar=False, request_save_on_cell_execute=False)
     return dst

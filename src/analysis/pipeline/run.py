@@ -28,7 +28,7 @@ from analysis.core.paths import outputs_dir, sample_dir
 from analysis.core.safeio import write_text
 from analysis.indicators.choices import Choices, load_choices
 from analysis.pipeline import batch
-from analysis.pipeline.engine import shutdown_kernels
+from analysis.pipeline.engine import ENGINES, shutdown_kernels
 from analysis.pipeline.notebooks import notebook_dir, run_papermill
 from analysis.pipeline.runrecord import write_run_record
 
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lang", default="th,en", help="languages of the province pages (default th,en)")
     ap.add_argument("--workers", type=int, default=None, help="parallel kernels for the province batch")
     ap.add_argument("--force", action="store_true", help="re-run every province write-up")
-    ap.add_argument("--engine", choices=sorted(batch.ENGINES), default="warm",
+    ap.add_argument("--engine", choices=sorted(ENGINES), default="warm",
                     help="warm: steps share one reset kernel, and each batch worker one (default); "
                          "cold: a new kernel per notebook")
     args = ap.parse_args(argv)
